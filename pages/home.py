@@ -1,0 +1,5 @@
+"""Placeholder until the foundation lands."""
+
+import streamlit as st
+
+st.title("BCMA CAR-T evidence synthesis")

@@ -1,0 +1,7 @@
+"""Entry point for ``python -m synthesis``."""
+
+import sys
+
+from synthesis.cli import main
+
+sys.exit(main())

@@ -1,0 +1,128 @@
+"""Shared fixtures: a real ``streamlit run`` server and Debian's chromium.
+
+Browser tests (marker ``browser``) drive ``/usr/bin/chromium`` through
+pytest-playwright; ``playwright install`` cannot download a browser here, so
+the launch arguments point at the system one. The server runs with its own
+throwaway workspace database so tests never touch a reviewer's data.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--headless=new",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-default-apps",
+    "--disable-extensions",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_streamlit(port: int, env_extra: dict[str, str]) -> subprocess.Popen:
+    """Start ``streamlit run streamlit_app.py`` on 127.0.0.1:port."""
+    env = {**os.environ, "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false", **env_extra}
+    return subprocess.Popen(
+        [
+            sys.executable, "-m", "streamlit", "run", "streamlit_app.py",
+            "--server.address", "127.0.0.1",
+            "--server.port", str(port),
+            "--server.headless", "true",
+            "--server.fileWatcherType", "none",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+
+
+def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"streamlit exited early: {proc.stderr.read().decode()[-2000:]}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1) as resp:
+                if resp.read().strip() == b"ok":
+                    return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError("streamlit did not become healthy in time")
+
+
+@pytest.fixture(scope="session")
+def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Base URL of a live app server with an empty, throwaway workspace."""
+    db = tmp_path_factory.mktemp("workspace") / "workspace.sqlite3"
+    port = free_port()
+    proc = start_streamlit(port, {"BCMA_SYNTH_DB": str(db)})
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_healthy(url, proc)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
+    """Launch Debian's chromium instead of a downloaded browser."""
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
+
+
+def wait_rendered(page, timeout: float = 30_000) -> None:
+    """Wait until Streamlit has finished running the script for the page."""
+    page.wait_for_selector('[data-testid="stAppViewContainer"]', timeout=timeout)
+    page.wait_for_selector('[data-testid="stMain"] h1', timeout=timeout)
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
+        " || !document.querySelector('[data-testid=\"stStatusWidget\"]').innerText.includes('Running')",
+        timeout=timeout,
+    )
+
+
+@pytest.fixture
+def open_app_page(page, app_url: str) -> Callable[[str], object]:
+    """Open ``app_url/<path>`` in chromium and wait until it has rendered."""
+
+    def _open(path: str = ""):
+        page.goto(f"{app_url}/{path}")
+        wait_rendered(page)
+        return page
+
+    return _open
+
+
+def assert_no_error_elements(page) -> None:
+    """Fail on any Streamlit exception or error box on the current page."""
+    for selector in ('[data-testid="stException"]', '[data-testid="stAlertContentError"]'):
+        found = page.locator(selector)
+        if found.count():
+            pytest.fail(f"{selector} on {page.url}: {found.first.inner_text()[:500]}")
