@@ -45,3 +45,16 @@ def run_or_report(func: Callable[..., T], *args, **kwargs) -> T | None:
     except SynthesisError as exc:
         st.error(str(exc), icon=":material/error:")
         return None
+
+
+def chart_downloads(chart, stem: str) -> None:
+    """Offer ``chart`` as PNG and SVG downloads named ``stem.png``/``stem.svg``."""
+    from synthesis.export import chart_to_png, chart_to_svg
+
+    left, right = st.columns(2)
+    left.download_button(
+        "Chart as PNG", chart_to_png(chart), f"{stem}.png", "image/png", on_click="ignore"
+    )
+    right.download_button(
+        "Chart as SVG", chart_to_svg(chart), f"{stem}.svg", "image/svg+xml", on_click="ignore"
+    )

@@ -1,0 +1,16 @@
+"""Offline export of altair charts to PNG and SVG (vl-convert, no browser)."""
+
+from __future__ import annotations
+
+import altair as alt
+import vl_convert as vlc
+
+
+def chart_to_png(chart: alt.TopLevelMixin, scale: float = 2.0) -> bytes:
+    """Render ``chart`` to PNG bytes at ``scale`` times its pixel size."""
+    return vlc.vegalite_to_png(chart.to_json(), scale=scale)
+
+
+def chart_to_svg(chart: alt.TopLevelMixin) -> str:
+    """Render ``chart`` to an SVG document."""
+    return vlc.vegalite_to_svg(chart.to_json())
