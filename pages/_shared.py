@@ -12,6 +12,7 @@ from typing import TypeVar
 import streamlit as st
 
 from synthesis.errors import SynthesisError
+from synthesis.evidence import EvidenceBase, load_evidence
 
 T = TypeVar("T")
 
@@ -58,3 +59,9 @@ def chart_downloads(chart, stem: str) -> None:
     right.download_button(
         "Chart as SVG", chart_to_svg(chart), f"{stem}.svg", "image/svg+xml", on_click="ignore"
     )
+
+
+@st.cache_resource(show_spinner=False)
+def curated_evidence() -> EvidenceBase:
+    """The curated evidence base in ``data/``, validated once per server."""
+    return load_evidence()

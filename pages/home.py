@@ -1,5 +1,59 @@
-"""Placeholder until the foundation lands."""
+"""Home: what the app does, the studies in it, and where to go."""
 
 import streamlit as st
 
+from pages._shared import curated_evidence
+
 st.title("BCMA CAR-T evidence synthesis")
+st.markdown(
+    "For literature reviewers comparing BCMA-directed CAR-T products in "
+    "relapsed/refractory multiple myeloma. Every number shown here comes from "
+    "the curated evidence base with its source, location and verbatim quote; "
+    "your own extractions and curves are kept in your workspace."
+)
+
+evidence = curated_evidence()
+sources = evidence.sources
+results = evidence.results
+c1, c2, c3 = st.columns(3)
+c1.metric("Publications", len(sources))
+c2.metric("Extracted values", len(results))
+c3.metric("Products", sources["product"].nunique())
+
+st.subheader("Where to go")
+links = st.columns(3)
+links[0].page_link("pages/evidence.py", label="Browse the evidence", icon=":material/table_view:")
+links[0].caption("Every value with its quote and location; filters and CSV download.")
+links[1].page_link("pages/pool.py", label="Pool response rates", icon=":material/forest:")
+links[1].caption("Meta-analysis of proportions with forest plots, as R's metafor.")
+links[2].page_link("pages/compare.py", label="Compare survival", icon=":material/compare_arrows:")
+links[2].caption("Medians with CIs, follow-up and reconstructed curves side by side.")
+links = st.columns(3)
+links[0].page_link("pages/digitize.py", label="Digitize a figure", icon=":material/scatter_plot:")
+links[0].caption("From a Kaplan-Meier image to curve coordinates.")
+links[1].page_link("pages/reconstruct.py", label="Reconstruct IPD", icon=":material/stacked_line_chart:")
+links[1].caption("Guyot 2012 pseudo-IPD from points and the numbers at risk.")
+links[2].page_link("pages/workspace.py", label="Workspace", icon=":material/folder_open:")
+links[2].caption("Your projects: added studies, curves, reconstructions, analyses.")
+
+st.subheader("Studies in the evidence base")
+st.dataframe(
+    sources[["label", "role", "product", "design", "n_treated", "data_cutoff", "year"]],
+    hide_index=True,
+    width="stretch",
+    column_config={
+        "label": "Study",
+        "role": "Role",
+        "product": "Product",
+        "design": "Design",
+        "n_treated": st.column_config.NumberColumn("n treated", format="%d"),
+        "data_cutoff": "Data cutoff",
+        "year": st.column_config.NumberColumn("Year", format="%d"),
+    },
+)
+st.caption(
+    "Index studies are the two full texts the app is built around; comparators are "
+    "the trials they cite (values marked unverified rest on secondary sources); "
+    "context studies (randomised earlier-line trials, real-world cohorts) are not "
+    "pooled by default."
+)

@@ -1,0 +1,98 @@
+"""Benchmark the app through a real browser: start-up, re-render and memory.
+
+Run: ``python bench/bench_app.py``. Starts ``streamlit run`` on a free port,
+drives Debian's chromium with Playwright and prints a table:
+
+- time from spawning the server to the first rendered page (target < 3 s),
+- time from a widget change to the re-rendered page (target < 250 ms; median
+  of several changes),
+- the server's resident memory after visiting every page (target < 400 MB).
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+from conftest import CHROMIUM, CHROMIUM_ARGS, free_port, start_streamlit, wait_rendered  # noqa: E402
+
+PAGES = ["", "evidence", "pool", "compare", "digitize", "reconstruct", "workspace"]
+OUTCOMES = ["ORR", "CR_or_better", "PFS_median", "OS_median", "CRS_any"]
+
+
+def resident_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("VmRSS not found")
+
+
+def main() -> None:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    with tempfile.TemporaryDirectory() as tmp, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page()
+        spawned = time.perf_counter()
+        proc = start_streamlit(port, {"BCMA_SYNTH_DB": str(Path(tmp) / "bench.sqlite3")})
+        try:
+            while True:
+                try:
+                    page.goto(url, timeout=1000)
+                    break
+                except Exception:
+                    time.sleep(0.05)
+            wait_rendered(page)
+            first_render = time.perf_counter() - spawned
+
+            page.goto(f"{url}/evidence")
+            wait_rendered(page)
+            rerenders = []
+            for outcome in OUTCOMES:
+                counter = page.get_by_text(" values.", exact=False).first
+                before = counter.inner_text()
+                page.get_by_label("Outcome").first.click()
+                option = page.get_by_role("option", name=outcome, exact=True)
+                started = time.perf_counter()
+                option.click()
+                page.wait_for_function(
+                    "before => ![...document.querySelectorAll('p')].some(p => p.innerText === before)",
+                    arg=before,
+                )
+                rerenders.append(time.perf_counter() - started)
+                page.keyboard.press("Escape")
+                page.locator('[data-testid="stMultiSelect"] [aria-label="Clear all"]').first.click()
+                page.wait_for_function(
+                    "before => [...document.querySelectorAll('p')].some(p => p.innerText === before)",
+                    arg=before,
+                )
+
+            for path in PAGES:
+                page.goto(f"{url}/{path}")
+                wait_rendered(page)
+            memory = resident_mb(proc.pid)
+        finally:
+            browser.close()
+            proc.terminate()
+            proc.wait(timeout=10)
+
+    rows = [
+        ("first render after spawn", f"{first_render:.2f} s", "< 3 s", first_render < 3),
+        ("widget change -> re-render (median)", f"{statistics.median(rerenders) * 1000:.0f} ms",
+         "< 250 ms", statistics.median(rerenders) < 0.25),
+        ("server RSS after all pages", f"{memory:.0f} MB", "< 400 MB", memory < 400),
+    ]
+    print(f"{'measure':40} {'value':>10} {'target':>10}  met")
+    for name, value, target, met in rows:
+        print(f"{name:40} {value:>10} {target:>10}  {'yes' if met else 'NO'}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,15 @@
+"""AppTest: the Home page renders and lists the studies of the evidence base."""
+
+from streamlit.testing.v1 import AppTest
+
+from synthesis.evidence import load_evidence
+
+
+def test_home_renders_with_every_study():
+    at = AppTest.from_file("streamlit_app.py", default_timeout=60)
+    at.run()
+    assert not at.exception
+    assert at.title[0].value == "BCMA CAR-T evidence synthesis"
+    table = at.dataframe[0].value
+    assert len(table) == len(load_evidence().sources)
+    assert at.metric[1].value == str(len(load_evidence().results))
