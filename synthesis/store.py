@@ -288,6 +288,29 @@ class Analysis(_Record):
     updated_at: datetime
 
 
+#: A stored evidence row: (record, entered_by, entered_at, updated_at).
+RowEntry = tuple[dict, str, datetime, datetime]
+
+
+@dataclass(frozen=True)
+class ProjectContent:
+    """Everything one project holds, as exported and imported in one piece."""
+
+    name: str
+    created_at: datetime
+    updated_at: datetime
+    sources: tuple[RowEntry, ...]
+    results: tuple[RowEntry, ...]
+    figures: tuple[Figure, ...]
+    curves: tuple[Curve, ...]
+    reconstructions: tuple[Reconstruction, ...]
+    analyses: tuple[Analysis, ...]
+
+    def counts(self) -> dict[str, int]:
+        """How many items of each kind the project holds."""
+        return {key: len(getattr(self, key)) for key in _COUNT_KEYS}
+
+
 # -- tables (the current shape; migrations/versions holds their history) ----------
 
 metadata = sa.MetaData()
@@ -451,8 +474,14 @@ def prepare_rows(
                    else evidence.validate_results(df, label, known))
         if isinstance(checked, pd.DataFrame):
             df = checked.drop(columns=[c for c in ("origin",) if c in checked.columns])
-    return [{str(c): _json_scalar(v) for c, v in zip(df.columns, values, strict=True)}
+    return [{str(c): _row_value(v) for c, v in zip(df.columns, values, strict=True)}
             for values in df.itertuples(index=False, name=None)]
+
+
+def _row_value(value: Any) -> Any:
+    # An empty cell in data/*.csv is a missing value; keep one spelling of it.
+    value = _json_scalar(value)
+    return None if isinstance(value, str) and not value.strip() else value
 
 
 def rows_frame(entries: list[tuple[dict, str, datetime, datetime]]) -> pd.DataFrame:
@@ -1161,6 +1190,106 @@ class Workspace:
             settings=loads_exact(row["settings"]), entered_by=row["entered_by"],
             created_at=_utc(row["created_at"]), updated_at=_utc(row["updated_at"]),
         )
+
+    # -- whole projects (export and import) ------------------------------------------
+
+    def read_project(self, name: str) -> ProjectContent:
+        """Everything project ``name`` holds, read in one transaction."""
+
+        def work(conn: sa.Connection) -> ProjectContent:
+            project_id = self._project_id(conn, name)
+            head = conn.execute(sa.select(projects).where(projects.c.id == project_id)).one()
+            rows = {}
+            for kind, table in (("sources", user_sources), ("results", user_results)):
+                rows[kind] = tuple(
+                    (json.loads(r.data), r.entered_by, _utc(r.created_at), _utc(r.updated_at))
+                    for r in conn.execute(sa.select(table).where(table.c.project_id == project_id)
+                                          .order_by(table.c.id))
+                )
+
+            def items(table: sa.Table, build, *order) -> tuple:
+                found = conn.execute(sa.select(table).where(table.c.project_id == project_id)
+                                     .order_by(*order)).mappings().all()
+                return tuple(build(name, row, conn) for row in found)
+
+            return ProjectContent(
+                name=name, created_at=_utc(head.created_at), updated_at=_utc(head.updated_at),
+                sources=rows["sources"], results=rows["results"],
+                figures=items(figures, self._figure, figures.c.name),
+                curves=items(curves, self._curve, curves.c.arm),
+                reconstructions=items(reconstructions, self._reconstruction,
+                                      reconstructions.c.label),
+                analyses=items(analyses, self._analysis, analyses.c.kind, analyses.c.name),
+            )
+
+        return self._read(work)
+
+    def write_project(
+        self, content: ProjectContent, *, name: str | None = None, replace: bool = False
+    ) -> ProjectSummary:
+        """Store ``content`` as a new project in one transaction, keeping its timestamps.
+
+        Parameters
+        ----------
+        content : ProjectContent
+            Already validated (see :func:`synthesis.workspace_io.read_export`).
+        name : str, optional
+            Store under this name instead of ``content.name``.
+        replace : bool
+            Erase an existing project of that name (live or in the bin) in
+            the same transaction; otherwise a name conflict is an error and
+            nothing is written.
+        """
+        name = _clean_name(name or content.name, "project")
+
+        def work(conn: sa.Connection) -> None:
+            existing = conn.execute(
+                sa.select(projects.c.id).where(projects.c.name == name)
+            ).scalar()
+            if existing is not None:
+                if not replace:
+                    raise ProjectExistsError(
+                        f"a project called '{name}' already exists; nothing was imported. "
+                        "Import under another name (--rename NEW) or replace it (--replace).",
+                    )
+                self._erase(conn, existing)
+            project_id = conn.execute(projects.insert().values(
+                name=name, created_at=content.created_at, updated_at=content.updated_at,
+            ).returning(projects.c.id)).scalar_one()
+            for kind in ("sources", "results"):
+                entries = getattr(content, kind)
+                self._insert_rows(conn, kind, project_id, [e[0] for e in entries],
+                                  [e[1:] for e in entries], replace=False)
+            for figure in content.figures:
+                self._store_image(conn, figure.image_sha256, figure.media_type, figure.image,
+                                  figure.created_at)
+            self._insert_items(conn, figures, project_id, content.figures, lambda f: {
+                "name": f.name, "image_sha256": f.image_sha256,
+                "calibration": _settings_json(f.calibration, "calibration")})
+            self._insert_items(conn, curves, project_id, content.curves, lambda c: {
+                "arm": c.arm, "figure": c.figure, "origin": c.origin,
+                "points": json.dumps(frame_to_json(c.curve)),
+                "censor_times": json.dumps([_json_scalar(t) for t in c.censor_times]),
+                "at_risk": None if c.at_risk is None else json.dumps(frame_to_json(c.at_risk))})
+            self._insert_items(conn, reconstructions, project_id, content.reconstructions,
+                               lambda r: {
+                "label": r.label, "origin": r.origin, "ipd": json.dumps(frame_to_json(r.ipd)),
+                "inputs": _settings_json(r.inputs, "inputs"),
+                "settings": _settings_json(r.settings, "settings")})
+            self._insert_items(conn, analyses, project_id, content.analyses, lambda a: {
+                "kind": a.kind, "name": a.name,
+                "settings": _settings_json(a.settings, "settings")})
+
+        self._write(work)
+        return self.project(name)
+
+    @staticmethod
+    def _insert_items(conn: sa.Connection, table: sa.Table, project_id: int, items: Iterable,
+                      values: Callable[[Any], dict]) -> None:
+        rows = [{**values(item), "project_id": project_id, "entered_by": item.entered_by,
+                 "created_at": item.created_at, "updated_at": item.updated_at} for item in items]
+        if rows:
+            conn.execute(table.insert(), rows)
 
     # -- shared item plumbing -----------------------------------------------------
 
