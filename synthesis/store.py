@@ -514,7 +514,7 @@ def database_url(url: str | os.PathLike | None = None) -> sa.URL:
     if "://" in text:
         try:
             return sa.make_url(text)
-        except sa.exc.ArgumentError as exc:
+        except (sa.exc.ArgumentError, ValueError) as exc:
             raise WorkspaceError(
                 f"'{text}' is not a database URL; give a file path or a URL such as "
                 "postgresql+psycopg://user@host:5432/review",
@@ -604,12 +604,19 @@ class Workspace:
         self.where = _where(url)
         self.busy_timeout = busy_timeout
         self.is_sqlite = url.get_backend_name() == "sqlite"
-        if self.is_sqlite:
-            self.engine = sa.create_engine(url, connect_args={"timeout": busy_timeout})
-            _configure_sqlite(self.engine, busy_timeout)
-        else:
-            connect_args = {"connect_timeout": 5} if url.get_backend_name() == "postgresql" else {}
-            self.engine = sa.create_engine(url, pool_pre_ping=True, connect_args=connect_args)
+        try:
+            if self.is_sqlite:
+                self.engine = sa.create_engine(url, connect_args={"timeout": busy_timeout})
+                _configure_sqlite(self.engine, busy_timeout)
+            else:
+                connect_args = ({"connect_timeout": 5} if url.get_backend_name() == "postgresql"
+                                else {})
+                self.engine = sa.create_engine(url, pool_pre_ping=True, connect_args=connect_args)
+        except (sa.exc.ArgumentError, ImportError) as exc:
+            raise WorkspaceError(
+                f"cannot use the database URL '{url.render_as_string()}' ({exc}); use SQLite "
+                "(a file path) or postgresql+psycopg://user@host:5432/database",
+            ) from exc
         self._writer = self.engine.execution_options(workspace_write=True)
 
     def close(self) -> None:
