@@ -13,11 +13,8 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
+from synthesis.approximate import APPROXIMATE_LABEL
 from synthesis.survival import KaplanMeier
-
-#: Label appended to curves fitted to summary statistics, so they are never
-#: mistaken for curves from patient data.
-APPROXIMATE_LABEL = "approximate, from summary statistics"
 
 
 def at_risk_times(max_time: float, *, n_ticks: int = 6) -> np.ndarray:
