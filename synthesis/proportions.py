@@ -631,14 +631,14 @@ class PoolResult:
             table = part.studies.assign(row_type="study", subgroup=part.label)
             rows.append(table[_FRAME_COLUMNS])
             if self.subgroups:
-                rows.append(pd.DataFrame(part._pooled_rows(f"{part.label}: pooled")))
-        rows.append(pd.DataFrame(self._pooled_rows("Overall: pooled")))
-        frame = pd.concat(rows, ignore_index=True)
-        return frame[_FRAME_COLUMNS]
+                rows.append(pd.DataFrame(part._pooled_rows(part.label)))
+        rows.append(pd.DataFrame(self._pooled_rows("Overall")))
+        frame = pd.concat(rows, ignore_index=True)[_FRAME_COLUMNS]
+        return frame.astype({"events": "Int64", "n": "Int64"})
 
-    def _pooled_rows(self, name: str) -> list[dict[str, Any]]:
+    def _pooled_rows(self, prefix: str) -> list[dict[str, Any]]:
         rows = [{
-            "row_type": "pooled", "subgroup": self.label, "study": f"{name} ({self.method})",
+            "row_type": "pooled", "subgroup": self.label, "study": f"{prefix}: pooled ({self.method})",
             "events": int(self.studies["events"].sum()), "n": int(self.studies["n"].sum()),
             "proportion": self.estimate, "ci_low": self.ci_low, "ci_high": self.ci_high,
             "weight": 100.0,
@@ -646,7 +646,7 @@ class PoolResult:
         if self.pi_low is not None:
             rows.append({
                 "row_type": "prediction", "subgroup": self.label,
-                "study": f"{name}: prediction interval", "events": None, "n": None,
+                "study": f"{prefix}: prediction interval", "events": None, "n": None,
                 "proportion": None, "ci_low": self.pi_low, "ci_high": self.pi_high,
                 "weight": None,
             })
@@ -740,6 +740,8 @@ def pool_proportions(
     subgroup: Sequence[Any] | None = None,
     subgroup_column: str = "subgroup",
     prediction: str = "metafor",
+    source: str | None = None,
+    first_row: int = 1,
 ) -> PoolResult:
     """Pool single-arm proportions (response or adverse-event rates).
 
@@ -772,6 +774,9 @@ def pool_proportions(
     prediction : {"metafor", "hts"}
         Prediction interval as metafor's ``predict`` (z, or t(k-1) with HKSJ)
         or Higgins, Thompson & Spiegelhalter (2009) with t(k-2) (needs k >= 3).
+    source, first_row : str, int
+        Where the rows come from, for error messages (see
+        :func:`validate_counts`).
 
     Returns
     -------
@@ -803,7 +808,7 @@ def pool_proportions(
             f"the GLMM pools on the logit scale: use measure PLO with GLMM, "
             f"or an inverse-variance method (REML, DL, PM, ML, FE) with {measure}."
         )
-    x, size, labels = validate_counts(events, n, studies)
+    x, size, labels = validate_counts(events, n, studies, source=source, first_row=first_row)
     options = {
         "measure": measure, "method": method, "hksj": bool(hksj),
         "ci_method": ci_method, "level": float(level), "prediction": prediction,
@@ -818,7 +823,7 @@ def pool_proportions(
         if g is None:
             raise InvalidInputError(
                 f"study '{labels[i]}' has no {subgroup_column}; fill it in or drop the study.",
-                row=i + 1, column=subgroup_column,
+                source=source, row=first_row + i, column=subgroup_column,
             )
     parts = []
     for name in dict.fromkeys(groups):
