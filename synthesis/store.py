@@ -402,13 +402,26 @@ PROVENANCE_COLUMNS = ("entered_by", "entered_at", "updated_at")
 _ROW_KEYS = {"sources": ("source_id",), "results": ("result_id", "source_id")}
 
 
+_CURATED: dict[tuple, Any] = {}
+
+
 def _curated_base():
-    """The curated evidence base, or None while ``synthesis.evidence`` is absent."""
+    """The curated evidence base (re-read when a file of ``data/`` changes).
+
+    None while ``synthesis.evidence`` does not provide it.
+    """
     try:
         from synthesis import evidence
     except ImportError:
         return None
-    return evidence.load_evidence()
+    if not hasattr(evidence, "load_evidence"):
+        return None
+    stamp = tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size)
+                  for p in sorted(Path(evidence.DATA_DIR).glob("*.csv")))
+    if stamp not in _CURATED:
+        _CURATED.clear()
+        _CURATED[stamp] = evidence.load_evidence()
+    return _CURATED[stamp]
 
 
 def prepare_rows(
@@ -434,9 +447,11 @@ def prepare_rows(
     Raises
     ------
     InvalidInputError
-        Naming the row and column: schema violations (checked by
-        :mod:`synthesis.evidence`), ids used twice, ids of the curated base,
-        results citing an unknown source.
+        Naming the (1-based data) row and column: schema violations (checked
+        by :mod:`synthesis.evidence`, with the outcome and population
+        vocabulary open to new names as in ``EvidenceBase.combined_with``),
+        ids used twice, ids of the curated base, results citing an unknown
+        source.
     """
     label = label or f"new {kind} rows"
     if not isinstance(df, pd.DataFrame) or df.empty:
@@ -454,7 +469,8 @@ def prepare_rows(
     own = set((own_sources if kind == "sources" else own_results)[key]) if len(
         own_sources if kind == "sources" else own_results) else set()
     seen: set[str] = set()
-    for row, value in enumerate(df[key], start=2):
+    # Rows are numbered as synthesis.evidence numbers them: 1-based data rows.
+    for row, value in enumerate(df[key], start=1):
         if value in seen:
             raise InvalidInputError(f"'{value}' appears twice", source=label, row=row, column=key)
         if value in curated_ids:
@@ -471,7 +487,7 @@ def prepare_rows(
 
         known = curated_sources | (set(own_sources["source_id"]) if len(own_sources) else set())
         checked = (evidence.validate_sources(df, label) if kind == "sources"
-                   else evidence.validate_results(df, label, known))
+                   else evidence.validate_results(df, label, known, extend_vocabulary=True))
         if isinstance(checked, pd.DataFrame):
             df = checked.drop(columns=[c for c in ("origin",) if c in checked.columns])
     return [{str(c): _row_value(v) for c, v in zip(df.columns, values, strict=True)}

@@ -310,7 +310,7 @@ def _read_rows(files: dict[str, bytes], manifest: dict, kind: str, source: str) 
     if header[-len(PROVENANCE_COLUMNS):] != list(PROVENANCE_COLUMNS):
         raise ExportFileError("the provenance columns are missing", source=f"{source}: {path}")
     entries = []
-    for row_number, cells in enumerate(body, start=2):
+    for row_number, cells in enumerate(body, start=1):
         if len(cells) != len(header):
             raise ExportFileError(f"has {len(cells)} cells, expected {len(header)}",
                                   source=f"{source}: {path}", row=row_number)
@@ -352,9 +352,14 @@ def _check_rows(sources: tuple, results: tuple, source: str) -> None:
     empty = pd.DataFrame(columns=["source_id", "result_id"])
     own_sources = pd.DataFrame([r for r, *_ in sources]) if sources else empty
     for kind, entries, known in (("sources", sources, empty), ("results", results, own_sources)):
-        if entries:
+        if not entries:
+            continue
+        try:
             prepare_rows(kind, pd.DataFrame([r for r, *_ in entries]), own_sources=known,
                          own_results=empty, label=f"{source}: {kind}.csv")
+        except InvalidInputError as exc:
+            raise ExportFileError(exc.message, source=exc.source, row=exc.row,
+                                  column=exc.column) from exc
 
 
 def _read_items(files: dict[str, bytes], kind: str, source: str) -> tuple:

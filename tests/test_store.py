@@ -75,7 +75,7 @@ def sample_sources() -> pd.DataFrame:
     return pd.DataFrame([{
         "source_id": "user_doe2026", "label": "Doe 2026 (test)", "authors": "Doe J",
         "title": "A test study", "journal": "Test Journal", "year": 2026, "doi": None,
-        "registry_ids": None, "data_cutoff": "2026-01-01", "design": "single-arm",
+        "registry_ids": None, "data_cutoff": "2026-01-01", "design": "single-arm trial",
         "phase": "1", "product": "LCAR-B38M", "construct": "bispecific", "n_treated": 20,
         "role": "context", "supersedes": None, "note": "invented row for the test suite",
     }])
@@ -89,7 +89,7 @@ def sample_results(n: int = 2, source_id: str = "user_doe2026") -> pd.DataFrame:
         "estimate": (10 + i % 10) / 20, "estimate_status": "reported",
         "ci_low": 0.1 + 0.2, "ci_high": None, "ci_high_status": "not_reported",
         "unit": "proportion", "timepoint": None, "location": "Table 2",
-        "quote": f'"{10 + i % 10} of 20 responded"', "status": "unverified",
+        "quote": f'"{10 + i % 10} of 20 responded" (invented row {i})', "status": "unverified",
         "note": "invented row",
     } for i in range(n)])
 
