@@ -205,6 +205,14 @@ class EvidenceSchemaError(InvalidInputError):
         self.problems = list(problems)
         super().__init__(message, source=source, row=row, column=column)
 
+    def _format(self) -> str:
+        where = [str(self.source)]
+        if self.row is not None:
+            where.append(f"data row {self.row} (line {self.row + 1} counting the header)")
+        if self.column is not None:
+            where.append(f"column '{self.column}'")
+        return f"{', '.join(where)}: {self.message}"
+
 
 def _text(*, nullable: bool = False, required: bool = True, checks=None) -> pa.Column:
     return pa.Column(str, nullable=nullable, required=required, checks=checks)
@@ -381,8 +389,6 @@ def _raise(problems: list[tuple[int | None, str | None, str]], source_name: str)
     if not problems:
         return
     row, column, message = problems[0]
-    if row is not None:
-        message = f"{message} (data row {row}, i.e. line {row + 1} of the file counting the header)"
     if len(problems) > 1:
         others = "; ".join(
             f"row {r}, column '{c}': {m}" for r, c, m in problems[1:1 + _MAX_LISTED_PROBLEMS])
@@ -400,6 +406,10 @@ def _validate(df: pd.DataFrame, schema: pa.DataFrameSchema, source_name: str, co
     for column in columns:
         if column not in df.columns and column in OPTIONAL_COLUMNS:
             df[column] = None
+    for name, column in schema.columns.items():
+        # text columns are not coerced by pandera, so user tables with numbers or all-empty columns are made text here
+        if name in df.columns and not column.coerce and not pd.api.types.is_string_dtype(df[name]):
+            df[name] = df[name].astype("str")
     try:
         typed = schema.validate(df, lazy=True)
     except SchemaErrors as exc:
