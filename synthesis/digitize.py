@@ -1,0 +1,638 @@
+"""Digitize Kaplan-Meier figures: from a PNG/JPEG image to curve coordinates.
+
+The steps a reviewer would do in WebPlotDigitizer, automated and checkable:
+load the image (:func:`load_figure`), calibrate the axes
+(:class:`synthesis.calibration.AxisCalibration`), list the line colours in the
+plot area (:func:`find_curve_colors`, black and grey included) and extract
+one step curve per colour with its censor marks (:func:`digitize_curves`).
+
+Colours are separated as in SurvdigitizeR (Zhang et al. 2024, BMC Med Res
+Methodol 24:147), but a pixel belongs to a curve colour when it lies on the
+line from the paper colour to that colour, so anti-aliased edges and JPEG
+blur stay with their curve. Grid and axis lines (grey or black lines across
+the whole plot) are removed first; text, legends, censor marks and the
+at-risk table are left behind by the step-function tracer
+(:mod:`synthesis.step_trace`). The step corners returned are what Guyot et al.
+(2012, BMC Med Res Methodol 12:9) take as input.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from PIL import Image, UnidentifiedImageError
+from scipy import ndimage
+
+from synthesis.calibration import AxisCalibration
+from synthesis.errors import InvalidInputError
+from synthesis.step_trace import (
+    ColumnRuns,
+    StepCurve,
+    TraceSettings,
+    horizontal_strokes,
+    line_width,
+    steps_from_trace,
+    trace_step_curve,
+)
+
+#: Larger files are not figures (a 300 dpi full-page scan as PNG is ~10 MB).
+MAX_FILE_BYTES = 20_000_000
+#: 25 megapixels: a 5000 x 5000 image; decoding larger ones costs seconds.
+MAX_PIXELS = 25_000_000
+MIN_SIDE_PX = 50
+
+#: Distance from the paper colour (RGB, 0-255) above which a pixel is ink.
+INK_DISTANCE = 45.0
+#: A pixel belongs to a curve colour when it is this close (RGB) to the line
+#: from paper to that colour; JPEG at quality 75 stays within about 30.
+COLOR_RESIDUAL = 48.0
+#: ... and lies at least this far along that line (weaker is anti-aliasing).
+MIN_COLOR_SHARE = 0.45
+#: Colours closer than this (RGB) are one colour.
+SAME_COLOR_DISTANCE = 60.0
+#: A curve colour is at least this far (RGB) from the paper; lighter ones are
+#: anti-aliased edges, legend frames and grid lines.
+MIN_CURVE_STRENGTH = 90.0
+#: A curve spans at least this share of the plot width (legends and text do not).
+MIN_CURVE_SPAN = 0.3
+#: A grid or axis line covers this share of the plot width/height ...
+GRID_LINE_COVER = 0.6
+#: ... from within this share of both edges.
+GRID_LINE_EDGE = 0.05
+#: More ink than this share of the plot area is a photo or a filled chart.
+MAX_INK_SHARE = 0.3
+#: A curve colour with more pixels per column than this share of the plot
+#: height is a filled area (bars), not a line.
+MAX_FILL_SHARE = 0.2
+#: Gaps wider than this share of the plot width are reported, not hidden.
+REPORTED_GAP_SHARE = 0.01
+#: A dashed line leaves this share of its flat columns empty (solid: ~0).
+DASHED_GAP_SHARE = 0.12
+
+SUPPORTED_FORMATS = {"PNG": "PNG", "JPEG": "JPEG", "MPO": "JPEG"}
+
+
+class FigureError(InvalidInputError):
+    """The image cannot be digitized as given (format, size, content)."""
+
+
+def load_figure(source: str | Path | bytes) -> np.ndarray:
+    """Read a PNG or JPEG figure into an RGB array (height x width x 3, uint8).
+
+    Transparent areas are put on white, as a journal page shows them.
+
+    Raises
+    ------
+    FigureError
+        For other formats, unreadable files and images too large or too small
+        to be a figure.
+    """
+    name = "image"
+    if isinstance(source, (str, Path)):
+        name = Path(source).name
+        try:
+            data = Path(source).read_bytes()
+        except OSError as exc:
+            raise FigureError(f"Cannot read the image: {exc.strerror}.", source=name) from None
+    else:
+        data = bytes(source)
+    if len(data) > MAX_FILE_BYTES:
+        raise FigureError(
+            f"The file is {len(data) / 1e6:.0f} MB; a figure is at most "
+            f"{MAX_FILE_BYTES / 1e6:.0f} MB. Crop the figure or export it at a lower resolution.",
+            source=name,
+        )
+    try:
+        img = Image.open(io.BytesIO(data))
+    except (UnidentifiedImageError, OSError):
+        raise FigureError(
+            "This is not a PNG or JPEG image; save the figure as PNG or JPEG.", source=name
+        ) from None
+    if img.format not in SUPPORTED_FORMATS:
+        raise FigureError(
+            f"This is a {img.format} image; only PNG and JPEG are accepted. "
+            "Save the figure as PNG or JPEG.",
+            source=name,
+        )
+    width, height = img.size
+    if width * height > MAX_PIXELS:
+        raise FigureError(
+            f"The image is {width} x {height} pixels, too large for a figure (at most "
+            f"{MAX_PIXELS / 1e6:.0f} megapixels). Crop it to the figure or scale it down.",
+            source=name,
+        )
+    if min(width, height) < MIN_SIDE_PX:
+        raise FigureError(
+            f"The image is {width} x {height} pixels, too small to read curves from.",
+            source=name,
+        )
+    try:
+        img = img.convert("RGBA")
+    except OSError:
+        raise FigureError("The image file is damaged and cannot be decoded.", source=name) from None
+    white = Image.new("RGBA", img.size, (255, 255, 255, 255))
+    return np.asarray(Image.alpha_composite(white, img).convert("RGB"))
+
+
+@dataclass(frozen=True)
+class CurveColor:
+    """A line colour found in the plot area.
+
+    Attributes
+    ----------
+    hex : str
+        ``#rrggbb``, also the curve's name.
+    rgb : tuple of int
+    pixel_count : int
+        Plot-area pixels of this colour (a swatch can show it as a share).
+    """
+
+    hex: str
+    rgb: tuple[int, int, int]
+    pixel_count: int
+
+    def to_dict(self) -> dict:
+        return {"hex": self.hex, "rgb": list(self.rgb), "pixel_count": self.pixel_count}
+
+
+@dataclass(frozen=True)
+class DigitizedCurve:
+    """One extracted curve.
+
+    Attributes
+    ----------
+    name : str
+        The colour hex, with ``-solid``/``-dashed`` (or ``-1``/``-2``) where
+        one colour carries two curves.
+    color : str
+        ``#rrggbb``.
+    points : pandas.DataFrame
+        Step corners ``time, survival`` (survival a fraction, two rows per drop).
+    censor_times : tuple of float
+        Times of the censor marks drawn on the curve.
+    warnings : tuple of str
+        Where the curve could not be followed, in data units.
+    """
+
+    name: str
+    color: str
+    points: pd.DataFrame
+    censor_times: tuple[float, ...]
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class DigitizedFigure:
+    """Every curve extracted from one figure, with the calibration used."""
+
+    curves: tuple[DigitizedCurve, ...]
+    calibration: AxisCalibration
+    image_size: tuple[int, int]
+    colors: tuple[CurveColor, ...] = field(default=())
+
+    def summary_frame(self) -> pd.DataFrame:
+        """One row per curve: points, time span, last survival, censor marks, warnings."""
+        rows = []
+        for c in self.curves:
+            rows.append(
+                {
+                    "curve": c.name,
+                    "color": c.color,
+                    "n_points": len(c.points),
+                    "time_max": float(c.points.time.max()),
+                    "survival_min": float(c.points.survival.min()),
+                    "n_censor_marks": len(c.censor_times),
+                    "warnings": "; ".join(c.warnings),
+                }
+            )
+        return pd.DataFrame(rows, columns=[
+            "curve", "color", "n_points", "time_max", "survival_min", "n_censor_marks", "warnings",
+        ])
+
+    def points_frame(self) -> pd.DataFrame:
+        """All step corners in long form: ``curve, time, survival``."""
+        frames = [c.points.assign(curve=c.name)[["curve", "time", "survival"]] for c in self.curves]
+        if not frames:
+            return pd.DataFrame(columns=["curve", "time", "survival"])
+        return pd.concat(frames, ignore_index=True)
+
+    def censor_frame(self) -> pd.DataFrame:
+        """All censor marks in long form: ``curve, time``."""
+        rows = [(c.name, t) for c in self.curves for t in c.censor_times]
+        return pd.DataFrame(rows, columns=["curve", "time"])
+
+    def to_dict(self) -> dict:
+        return {
+            "calibration": self.calibration.to_dict(),
+            "image_size": list(self.image_size),
+            "curves": [
+                {
+                    "name": c.name,
+                    "color": c.color,
+                    "points": c.points[["time", "survival"]].values.tolist(),
+                    "censor_times": list(c.censor_times),
+                    "warnings": list(c.warnings),
+                }
+                for c in self.curves
+            ],
+        }
+
+
+@dataclass
+class _Canvas:
+    """The plot area of an image, ready for colour work."""
+
+    pixels: np.ndarray  # float RGB of the plot area
+    paper: np.ndarray
+    ink: np.ndarray  # bool, grid and axis lines removed
+    left: int
+    top: int
+
+
+def find_curve_colors(image: np.ndarray, calibration: AxisCalibration) -> list[CurveColor]:
+    """List the distinct line colours in the plot area, most pixels first.
+
+    Colours are binned (16 levels per channel); a bin is a new colour unless
+    it is an anti-aliased shade of a colour already found (on the line to the
+    paper colour and touching it). A colour counts as a curve when it spans at
+    least 30 % of the plot width and is drawn as a line, not filled.
+
+    Raises
+    ------
+    FigureError
+        For a blank plot area, a photograph or a filled chart.
+    """
+    canvas = _canvas(image, calibration)
+    return _palette(canvas)
+
+
+def digitize_curves(
+    image: np.ndarray,
+    calibration: AxisCalibration,
+    colors: list[str] | None = None,
+) -> DigitizedFigure:
+    """Extract one step curve per colour (two where one colour carries two).
+
+    Parameters
+    ----------
+    image : numpy.ndarray
+        RGB image from :func:`load_figure`.
+    calibration : AxisCalibration
+        Pixel-to-data mapping; the plot area is time >= 0 and survival 0-1.
+    colors : list of str, optional
+        ``#rrggbb`` colours to extract; by default every curve colour found.
+        A colour within 60 (RGB distance) of a found one is taken as that one.
+
+    Returns
+    -------
+    DigitizedFigure
+        Step corners in data units, censor mark times and warnings saying
+        where a curve was hidden or cut, per curve.
+
+    Raises
+    ------
+    FigureError
+        When a chosen colour is not in the plot area, or the image is not a
+        line figure.
+    """
+    canvas = _canvas(image, calibration)
+    palette = _palette(canvas)
+    chosen = palette if colors is None else [_match_color(c, palette) for c in colors]
+    labels = _assign(canvas, np.array([c.rgb for c in palette], dtype=float))
+    ink_runs = ColumnRuns.of(labels >= 0)
+    start_row = calibration.to_pixel(0.0, 1.0)[1] - canvas.top
+    curves: list[DigitizedCurve] = []
+    for color in chosen:
+        mask = labels == palette.index(color)
+        runs = ColumnRuns.of(mask)
+        settings = TraceSettings(width=line_width(runs))
+        flat_runs = ColumnRuns.of(horizontal_strokes(mask, settings.width))
+        traced = [steps_from_trace(trace_step_curve(
+            runs, ink_runs, flat_runs, start_level=start_row, settings=settings), settings)]
+        if _second_curve(mask, traced[0], settings):
+            traced.append(steps_from_trace(trace_step_curve(
+                runs, ink_runs, flat_runs, start_level=start_row, settings=settings, lowest=True),
+                settings))
+        traced = [t for t in traced if t is not None]
+        if not traced:
+            raise FigureError(
+                f"The curve of colour {color.hex} could not be followed from survival 1 at "
+                "time 0; check the calibration (does it match the axes?)."
+            )
+        names = _names(color.hex, traced)
+        for name, step in zip(names, traced):
+            curves.append(_to_data(name, color, step, canvas, calibration, palette, labels))
+    return DigitizedFigure(
+        curves=tuple(curves),
+        calibration=calibration,
+        image_size=(int(image.shape[1]), int(image.shape[0])),
+        colors=tuple(palette),
+    )
+
+
+def _canvas(image: np.ndarray, calibration: AxisCalibration) -> _Canvas:
+    height, width = image.shape[:2]
+    x0, y1 = calibration.to_pixel(0.0, 1.0)
+    x_end, y0 = calibration.to_pixel(max(calibration.x_values), 0.0)
+    if not (x_end > x0 and y0 > y1):
+        raise FigureError(
+            "The calibration runs the wrong way (time must grow to the right and survival "
+            "upwards); check the calibration points."
+        )
+    margin = max(6, int(0.015 * (y0 - y1)))
+    left = int(np.ceil(x0))
+    top, bottom = max(0, int(np.floor(y1)) - margin), min(height, int(np.ceil(y0)) + 2)
+    if width - left < MIN_SIDE_PX or bottom - top < MIN_SIDE_PX:
+        raise FigureError(
+            "The calibrated plot area lies (mostly) outside the image; check the calibration "
+            "points and the axis ranges."
+        )
+    pixels = image[top:bottom, left:, :3].astype(np.float32)
+    quantized = (pixels // 8).astype(np.int32)
+    packed = (quantized[..., 0] << 10) | (quantized[..., 1] << 5) | quantized[..., 2]
+    values, counts = np.unique(packed, return_counts=True)
+    mode = values[counts.argmax()]
+    paper = pixels[packed == mode].mean(axis=0)
+    if paper.mean() < 128:
+        raise FigureError(
+            "The plot area is dark; only figures on a light background can be digitized."
+        )
+    ink = np.linalg.norm(pixels - paper, axis=2) > INK_DISTANCE
+    right = _right_frame(pixels, ink, x_end - left)
+    pixels, ink = pixels[:, :right], ink[:, :right]
+    if ink.mean() > MAX_INK_SHARE:
+        raise FigureError(
+            f"{ink.mean():.0%} of the plot area is covered; this looks like a photograph or a "
+            "filled chart, not Kaplan-Meier curves. Upload the survival figure itself."
+        )
+    _remove_grid_lines(pixels, ink)
+    return _Canvas(pixels=pixels, paper=paper, ink=ink, left=left, top=top)
+
+
+def _right_frame(pixels: np.ndarray, ink: np.ndarray, x_end: float) -> int:
+    """Column just right of the plot frame (or of the x axis line), else the image edge.
+
+    Legends and labels right of the axes must not count as curves.
+    """
+    greyish = ink & ((pixels.max(axis=2) - pixels.min(axis=2)) < 40)
+    frame = np.nonzero(greyish.mean(axis=0) >= GRID_LINE_COVER)[0]
+    frame = frame[frame >= x_end - 2]
+    if frame.size:
+        return int(frame[0]) + 1
+    rows = np.nonzero(greyish.mean(axis=1) >= GRID_LINE_COVER)[0]
+    if rows.size:
+        return int(np.nonzero(greyish[rows[-1]])[0].max()) + 1
+    return pixels.shape[1]
+
+
+def _remove_grid_lines(pixels: np.ndarray, ink: np.ndarray) -> None:
+    """Blank grey/black lines that cross the whole plot (grid, axes, frame)."""
+    greyish = (pixels.max(axis=2) - pixels.min(axis=2)) < 40
+    for axis in (1, 0):
+        line_ink = ink & greyish
+        cover = line_ink.mean(axis=axis)
+        length = ink.shape[axis]
+        edge = max(1, int(GRID_LINE_EDGE * length))
+        hits = line_ink if axis == 1 else line_ink.T
+        near_start = hits[:, :edge].any(axis=1)
+        near_end = hits[:, -edge:].any(axis=1)
+        lines = np.nonzero((cover >= GRID_LINE_COVER) & near_start & near_end)[0]
+        if axis == 1:
+            ink[lines] &= ~greyish[lines]
+        else:
+            ink[:, lines] &= ~greyish[:, lines]
+
+
+def _palette(canvas: _Canvas) -> list[CurveColor]:
+    ink = canvas.ink
+    if ink.sum() == 0:
+        raise FigureError(
+            "The plot area is blank: no lines were found. Check that the image is the "
+            "figure and that the calibration covers the plot."
+        )
+    colours = canvas.pixels[ink]
+    bins = (colours // 16).astype(np.int32)
+    packed = (bins[:, 0] << 8) | (bins[:, 1] << 4) | bins[:, 2]
+    values, inverse, counts = np.unique(packed, return_inverse=True, return_counts=True)
+    width = ink.shape[1]
+    min_count = max(20, int(0.1 * width))
+    accepted: list[np.ndarray] = []
+    members: list[list[int]] = []
+    coords = np.argwhere(ink)
+    for b in np.argsort(counts)[::-1]:
+        if counts[b] < min_count:
+            break
+        colour = colours[inverse == b].mean(axis=0)
+        near = [i for i, a in enumerate(accepted) if np.linalg.norm(a - colour) < SAME_COLOR_DISTANCE]
+        if near:
+            members[near[0]].append(b)
+            continue
+        if accepted and _is_shade(colour, accepted, canvas.paper) and _touches(
+            coords[inverse == b], coords[np.isin(inverse, sum(members, []))], ink.shape
+        ):
+            continue
+        accepted.append(colour)
+        members.append([b])
+    if not accepted:
+        raise FigureError("No line colours found in the plot area; the image looks blank.")
+    palette_rgb = np.array(accepted)
+    labels = _assign(canvas, palette_rgb)
+    height = ink.shape[0]
+    result, filled = [], []
+    for i in range(len(palette_rgb)):
+        mask = labels == i
+        if np.linalg.norm(palette_rgb[i] - canvas.paper) < MIN_CURVE_STRENGTH:
+            continue
+        if not mask.any() or _longest_span(mask) < MIN_CURVE_SPAN * width:
+            continue
+        if mask.sum() / mask.any(axis=0).sum() > MAX_FILL_SHARE * height:
+            filled.append(i)
+            continue
+        members_rgb = canvas.pixels[mask]
+        strength = np.linalg.norm(members_rgb - canvas.paper, axis=1)
+        # The core of the line, not its anti-aliased edge, has the drawing colour.
+        core = members_rgb[strength >= np.quantile(strength, 0.7)]
+        rgb_int = tuple(int(round(v)) for v in np.clip(np.median(core, axis=0), 0, 255))
+        result.append(CurveColor(hex="#%02x%02x%02x" % rgb_int, rgb=rgb_int, pixel_count=int(mask.sum())))
+    if not result:
+        if filled:
+            raise FigureError(
+                "The plot area holds filled shapes (bars or areas), not curves; this looks "
+                "like a bar chart. Upload a Kaplan-Meier figure."
+            )
+        raise FigureError(
+            "No curve found: nothing in the plot area is a line across at least "
+            f"{MIN_CURVE_SPAN:.0%} of the time axis. Check the image and the calibration."
+        )
+    return sorted(result, key=lambda c: -c.pixel_count)
+
+
+def _longest_span(mask: np.ndarray) -> int:
+    """Widest connected structure (columns), with dash gaps and letter spacing bridged."""
+    bridged = ndimage.binary_dilation(mask, structure=np.ones((1, 9), dtype=bool))
+    bridged = ndimage.binary_dilation(bridged, structure=np.ones((9, 1), dtype=bool))
+    components, n = ndimage.label(bridged)
+    if n == 0:
+        return 0
+    spans = [s[1].stop - s[1].start for s in ndimage.find_objects(components)]
+    return max(spans)
+
+
+def _is_shade(colour: np.ndarray, accepted: list[np.ndarray], paper: np.ndarray) -> bool:
+    """Whether ``colour`` is a blend of paper with an accepted colour (or of two)."""
+    v = colour - paper
+    for a in accepted:
+        d = a - paper
+        share = float(v @ d / (d @ d))
+        if 0.05 < share < 1.0 and np.linalg.norm(v - share * d) < COLOR_RESIDUAL:
+            return True
+    for i, a in enumerate(accepted):
+        for b in accepted[i + 1:]:
+            d = a - b
+            share = float((colour - b) @ d / (d @ d))
+            if 0 < share < 1 and np.linalg.norm(colour - b - share * d) < COLOR_RESIDUAL:
+                return True
+    return False
+
+
+def _touches(points: np.ndarray, others: np.ndarray, shape) -> bool:
+    """Whether most ``points`` lie next to (within 2 px of) ``others``."""
+    near = np.zeros(shape, dtype=bool)
+    near[others[:, 0], others[:, 1]] = True
+    near = ndimage.binary_dilation(near, iterations=2)
+    return near[points[:, 0], points[:, 1]].mean() > 0.6
+
+
+def _assign(canvas: _Canvas, palette_rgb: np.ndarray) -> np.ndarray:
+    """Label each ink pixel with the palette colour whose paper-blend line it lies on."""
+    labels = np.full(canvas.ink.shape, -1, dtype=np.int16)
+    v = canvas.pixels[canvas.ink] - canvas.paper
+    best = np.full(len(v), np.inf)
+    best_label = np.full(len(v), -1, dtype=np.int16)
+    for i, rgb in enumerate(palette_rgb):
+        d = rgb - canvas.paper
+        share = v @ d / (d @ d)
+        residual = np.linalg.norm(v - share[:, None] * d, axis=1)
+        # Between two fits, prefer the colour the pixel matches at full strength:
+        # mid-grey is a half-strength black but a full-strength grey.
+        score = residual + 60.0 * np.abs(1.0 - np.minimum(share, 1.0))
+        ok = (share >= MIN_COLOR_SHARE) & (share <= 1.4) & (residual < COLOR_RESIDUAL)
+        better = ok & (score < best)
+        best[better] = score[better]
+        best_label[better] = i
+    labels[canvas.ink] = best_label
+    return labels
+
+
+def _match_color(hex_color: str, palette: list[CurveColor]) -> CurveColor:
+    text = hex_color.strip().lstrip("#")
+    try:
+        if len(text) != 6:
+            raise ValueError
+        rgb = np.array([int(text[i:i + 2], 16) for i in (0, 2, 4)], dtype=float)
+    except ValueError:
+        raise FigureError(
+            f"{hex_color!r} is not a colour; write it as #rrggbb, e.g. #1f77b4."
+        ) from None
+    distances = [np.linalg.norm(rgb - np.array(c.rgb)) for c in palette]
+    best = int(np.argmin(distances))
+    if distances[best] > SAME_COLOR_DISTANCE:
+        found = ", ".join(c.hex for c in palette)
+        raise FigureError(
+            f"No curve of colour #{text.lower()} in the plot area. Curve colours found: {found}."
+        )
+    return palette[best]
+
+
+def _second_curve(mask: np.ndarray, first: StepCurve | None, settings) -> bool:
+    """Whether the colour carries a second curve besides the traced one."""
+    if first is None:
+        return False
+    rest = mask.copy()
+    cols = np.arange(mask.shape[1])
+    level = np.interp(cols, first.corner_x, first.corner_y, left=np.nan, right=np.nan)
+    rows = np.arange(mask.shape[0])[:, None]
+    pad = settings.width + settings.slack + 6
+    near = np.abs(rows - level[None, :]) <= pad
+    rest[near | np.isnan(level)[None, :]] = False
+    # Only flat runs count: the first curve's drops and censor marks also lie off its level.
+    flat_cols = rest.sum(axis=0)
+    return (flat_cols > 0).sum() >= MIN_CURVE_SPAN * mask.shape[1] * 0.8 and (
+        (flat_cols > 0) & (flat_cols <= settings.tall)
+    ).sum() >= 0.2 * mask.shape[1]
+
+
+def _names(hex_color: str, traced: list[StepCurve]) -> list[str]:
+    if len(traced) == 1:
+        return [hex_color]
+    dashed = [t.gap_share > DASHED_GAP_SHARE for t in traced]
+    if dashed[0] != dashed[1]:
+        return [f"{hex_color}-{'dashed' if d else 'solid'}" for d in dashed]
+    return [f"{hex_color}-1", f"{hex_color}-2"]
+
+
+def _to_data(
+    name: str,
+    color: CurveColor,
+    step: StepCurve,
+    canvas: _Canvas,
+    calibration: AxisCalibration,
+    palette: list[CurveColor],
+    labels: np.ndarray,
+) -> DigitizedCurve:
+    corner_x = step.corner_x.copy()
+    x_origin = calibration.to_pixel(0.0, 1.0)[0] - canvas.left
+    # The first plateau starts where the line becomes visible, usually a few
+    # pixels right of the y axis (whose pixels were removed with the frame).
+    if corner_x[0] - x_origin < 4 * TraceSettings(1).dash_gap:
+        corner_x[0] = x_origin
+    t, s = calibration.to_data(corner_x + canvas.left, step.corner_y + canvas.top)
+    points = pd.DataFrame({"time": np.maximum(t, 0.0), "survival": np.clip(s, 0.0, 1.0)})
+    censor_t = calibration.to_data(step.censor_x + canvas.left, 0.0)[0]
+    min_gap = REPORTED_GAP_SHARE * canvas.ink.shape[1]
+
+    def time_at(x: float) -> str:
+        return f"{calibration.to_data(x + canvas.left, 0.0)[0]:.3g}"
+
+    def when(a: float, b: float) -> str:
+        return f"t = {time_at(a)} to {time_at(b)} {calibration.x_unit}"
+
+    warnings = []
+    for a, b in step.lost:
+        if b - a + 1 >= min_gap:
+            warnings.append(
+                f"not visible from {when(a - 1, b + 1)} (covered, e.g. by the legend, or cut); "
+                "drawn flat across the gap, check this stretch"
+            )
+    for a, b in step.hidden:
+        if b - a + 1 >= min_gap:
+            warnings.append(
+                f"hidden under {_cover_color(labels, color, palette, a, b)} from {when(a, b)}; "
+                "followed that curve there"
+            )
+    if step.hidden_tail is not None:
+        a, b = step.hidden_tail
+        warnings.append(
+            f"not visible after t = {time_at(a)} {calibration.x_unit}; it may "
+            f"continue hidden under {_cover_color(labels, color, palette, a, b)}"
+        )
+    return DigitizedCurve(
+        name=name,
+        color=color.hex,
+        points=points,
+        censor_times=tuple(float(v) for v in np.atleast_1d(censor_t)),
+        warnings=tuple(warnings),
+    )
+
+
+def _cover_color(labels, color: CurveColor, palette: list[CurveColor], a: int, b: int) -> str:
+    own = palette.index(color)
+    seen = labels[:, a:b + 1]
+    others = seen[(seen >= 0) & (seen != own)]
+    if others.size == 0:
+        return "another curve"
+    return f"the {palette[int(np.bincount(others).argmax())].hex} curve"

@@ -1,0 +1,282 @@
+"""Kaplan-Meier figures rendered with matplotlib from known, synthetic IPD.
+
+Used by the digitizer tests and by ``bench/bench_digitize.py``: every figure
+comes with the IPD it was drawn from, the exact step function of each arm
+and the exact axis calibration (from matplotlib's own data-to-pixel
+transform), so that extracted curves can be scored against the truth.
+All data here are SYNTHETIC (simulated patients), not from any study.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field, replace
+
+import matplotlib
+import numpy as np
+import pandas as pd
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+from PIL import Image  # noqa: E402
+
+from synthesis.calibration import AxisCalibration  # noqa: E402
+
+
+def simulate_arm(
+    n: int, median: float, *, cure: float = 0.0, follow_up: float = 36.0, seed: int = 0
+) -> pd.DataFrame:
+    """SYNTHETIC IPD: exponential event times with a cured fraction, uniform entry.
+
+    Returns a DataFrame ``time, event`` (event 1 = progression/death).
+    """
+    rng = np.random.default_rng(seed)
+    rate = np.log(2) / median
+    event_time = rng.exponential(1 / rate, n)
+    event_time[rng.random(n) < cure] = np.inf
+    censor_time = rng.uniform(0.3, 1.0, n) * follow_up
+    time = np.minimum(event_time, censor_time)
+    return pd.DataFrame({"time": np.round(time, 3), "event": (event_time <= censor_time).astype(int)})
+
+
+def km_steps(ipd: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Product-limit estimate: (step times incl. 0 and the last time, survival, censor times)."""
+    times = np.sort(ipd.time.unique())
+    surv, s = [1.0], 1.0
+    for t in times:
+        at_risk = (ipd.time >= t).sum()
+        deaths = ((ipd.time == t) & (ipd.event == 1)).sum()
+        s *= 1 - deaths / at_risk
+        surv.append(s)
+    step_t = np.concatenate([[0.0], times])
+    censored = ipd.time[(ipd.event == 0)].to_numpy()
+    return step_t, np.array(surv), np.sort(censored)
+
+
+def survival_at(step_t: np.ndarray, step_s: np.ndarray, t) -> np.ndarray:
+    """Right-continuous step function value at ``t``."""
+    idx = np.searchsorted(step_t, np.asarray(t, dtype=float), side="right") - 1
+    return step_s[np.clip(idx, 0, len(step_s) - 1)]
+
+
+@dataclass(frozen=True)
+class Style:
+    """How a figure is drawn; each field is one thing journals vary."""
+
+    name: str
+    colors: tuple[str, ...] = ("#1f77b4", "#ff7f0e")
+    linestyles: tuple[str, ...] = ("-", "-")
+    linewidth: float = 2.0
+    censor_marker: str | None = "+"
+    grid: bool = False
+    risk_table: bool = False
+    legend: str | None = "upper right"
+    percent: bool = False
+    jpeg_quality: int | None = None
+    size: tuple[float, float] = (8.0, 6.0)
+    dpi: int = 100
+    overlap: bool = False
+    x_max: float = 36.0
+
+
+STYLES: dict[str, Style] = {
+    s.name: s
+    for s in [
+        Style("default"),
+        Style("thin lines", linewidth=1.0),
+        Style("thick lines", linewidth=3.5),
+        Style("no censor marks", censor_marker=None),
+        Style("censor ticks |", censor_marker="|"),
+        Style("grid", grid=True),
+        Style("red/green", colors=("#d62728", "#2ca02c")),
+        Style("black and grey", colors=("#000000", "#888888")),
+        Style("solid and dashed black", colors=("#000000", "#000000"), linestyles=("-", "--")),
+        Style("dashed colours", linestyles=("--", ":")),
+        Style("overlapping arms", overlap=True),
+        Style("risk table", risk_table=True),
+        Style("jpeg", jpeg_quality=75),
+        Style("percent axis", percent=True),
+        Style("days axis", x_max=1095.0),
+        Style("large 1600x1200", size=(16.0, 12.0)),
+        Style("grid + jpeg + percent", grid=True, jpeg_quality=80, percent=True),
+    ]
+}
+
+
+@dataclass(frozen=True)
+class RenderedFigure:
+    """A rendered figure with everything needed to score a digitization."""
+
+    image: bytes
+    format: str
+    calibration: AxisCalibration
+    x_range: tuple[float, float]
+    y_range: tuple[float, float]
+    arms: dict[str, pd.DataFrame]
+    steps: dict[str, tuple[np.ndarray, np.ndarray]]
+    censor_times: dict[str, np.ndarray]
+    colors: dict[str, str]
+    at_risk: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+
+def default_arms(style: Style, seed: int = 1) -> dict[str, pd.DataFrame]:
+    """Two SYNTHETIC arms (names "A" and "B"), on the style's time scale."""
+    scale = style.x_max / 36.0
+    if style.overlap:
+        a = simulate_arm(120, 14 * scale, follow_up=34 * scale, seed=seed)
+        b = a.copy()
+        # Identical first half (curves drawn on top of each other), then apart.
+        late = b.time > 12 * scale
+        b.loc[late, "time"] = (b.loc[late, "time"] * 0.8).clip(lower=12 * scale + 0.01)
+        return {"A": a, "B": b}
+    return {
+        "A": simulate_arm(120, 20 * scale, cure=0.25, follow_up=34 * scale, seed=seed),
+        "B": simulate_arm(110, 9 * scale, cure=0.1, follow_up=33 * scale, seed=seed + 1),
+    }
+
+
+def render_km_figure(style: Style, arms: dict[str, pd.DataFrame] | None = None) -> RenderedFigure:
+    """Draw the arms as a Kaplan-Meier figure in ``style``; return image and truth."""
+    arms = arms if arms is not None else default_arms(style)
+    y_top = 100.0 if style.percent else 1.0
+    x_range = (0.0, style.x_max)
+    fig = plt.figure(figsize=style.size, dpi=style.dpi)
+    if style.risk_table:
+        ax = fig.add_axes((0.12, 0.32, 0.83, 0.62))
+        table_ax = fig.add_axes((0.12, 0.04, 0.83, 0.16))
+    else:
+        ax = fig.add_axes((0.12, 0.1, 0.83, 0.85))
+    ax.set_xlim(*x_range)
+    ax.set_ylim(0, y_top)
+    steps, censors, colors, at_risk = {}, {}, {}, {}
+    tick_times = np.linspace(0, style.x_max, 7)
+    for i, (name, ipd) in enumerate(arms.items()):
+        color = style.colors[i % len(style.colors)]
+        step_t, step_s, cens = km_steps(ipd)
+        steps[name], censors[name], colors[name] = (step_t, step_s), cens, color
+        t_end = ipd.time.max()
+        ax.step(
+            np.append(step_t, t_end), np.append(step_s, step_s[-1]) * y_top,
+            where="post", color=color, lw=style.linewidth,
+            ls=style.linestyles[i % len(style.linestyles)], label=f"Arm {name} (synthetic)",
+        )
+        if style.censor_marker:
+            ax.plot(
+                cens, survival_at(step_t, step_s, cens) * y_top, ls="none",
+                marker=style.censor_marker, color=color, ms=7, mew=max(1.0, style.linewidth * 0.6),
+            )
+        at_risk[name] = pd.DataFrame(
+            {"time": tick_times, "n_risk": [(ipd.time >= t).sum() for t in tick_times]}
+        )
+        if style.risk_table:
+            for t, n in zip(tick_times, at_risk[name].n_risk):
+                table_ax.text(t, 1 - i, str(n), ha="center", va="center", color=color, fontsize=10)
+    if style.risk_table:
+        table_ax.set_xlim(*x_range)
+        table_ax.set_ylim(-0.5, 1.5)
+        table_ax.axis("off")
+        fig.text(0.02, 0.22, "Number at risk", fontsize=10)
+    if style.grid:
+        ax.grid(True, color="#cccccc", lw=0.8)
+    if style.legend:
+        ax.legend(loc=style.legend)
+    ax.set_xlabel("Months" if style.x_max <= 120 else "Days")
+    ax.set_ylabel("Survival (%)" if style.percent else "Survival probability")
+    ax.set_title("SYNTHETIC data")
+    fig.canvas.draw()
+    width, height = fig.canvas.get_width_height()
+    (x0, y0), (x1, y1) = ax.transData.transform([[x_range[0], 0.0], [x_range[1], y_top]])
+    calibration = AxisCalibration.from_points(
+        x=[(x0, x_range[0]), (x1, x_range[1])],
+        y=[(height - y0, 0.0), (height - y1, y_top)],
+        x_unit="months" if style.x_max <= 120 else "days",
+    )
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=style.dpi)
+    plt.close(fig)
+    data, fmt = buf.getvalue(), "png"
+    if style.jpeg_quality:
+        out = io.BytesIO()
+        Image.open(io.BytesIO(data)).convert("RGB").save(out, "JPEG", quality=style.jpeg_quality)
+        data, fmt = out.getvalue(), "jpeg"
+    return RenderedFigure(
+        image=data, format=fmt, calibration=calibration, x_range=x_range,
+        y_range=(0.0, y_top), arms=arms, steps=steps, censor_times=censors,
+        colors=colors, at_risk=at_risk,
+    )
+
+
+def curve_distance(
+    true_steps: tuple[np.ndarray, np.ndarray],
+    points: pd.DataFrame,
+    x_range: tuple[float, float],
+    t_end: float,
+) -> float:
+    """Hausdorff distance between the true and the extracted step curves.
+
+    Both curves are drawn as a plot draws them (flat runs joined by vertical
+    drops) up to ``t_end``, with time scaled to the axis range and survival to
+    0-1, so the result is a share of the axis range (0.005 = 0.5 %).
+    """
+    from scipy.spatial import cKDTree
+
+    def polyline(t, s):
+        t = np.clip(np.append(t, t_end), None, t_end)
+        s = np.append(s, s[-1])
+        xs = np.repeat(t, 2)[1:-1]
+        ys = np.repeat(s[:-1], 2)
+        return (xs - x_range[0]) / (x_range[1] - x_range[0]), ys
+
+    def sample(xs, ys, step=5e-4):
+        out = []
+        for i in range(len(xs) - 1):
+            n = max(2, int(np.hypot(xs[i + 1] - xs[i], ys[i + 1] - ys[i]) / step) + 1)
+            out.append(np.column_stack([np.linspace(xs[i], xs[i + 1], n), np.linspace(ys[i], ys[i + 1], n)]))
+        return np.vstack(out)
+
+    true = sample(*polyline(*true_steps))
+    pts = points.sort_values(["time", "survival"], ascending=[True, False])
+    got = sample(*polyline(pts.time.to_numpy(), pts.survival.to_numpy()))
+    return float(max(cKDTree(got).query(true)[0].max(), cKDTree(true).query(got)[0].max()))
+
+
+def with_style(name: str, **changes) -> Style:
+    """A named style with some fields changed."""
+    return replace(STYLES[name], **changes)
+
+
+def tube_error(
+    true_steps: tuple[np.ndarray, np.ndarray],
+    points: pd.DataFrame,
+    x_range: tuple[float, float],
+    t_end: float,
+    time_tolerance: float = 0.005,
+) -> float:
+    """How far one curve leaves the other's tube, as a share of the survival axis.
+
+    At each time the extracted survival is compared with the true survival
+    anywhere within ``time_tolerance`` (a share of the time axis) of that
+    time, and the other way round; the result is the largest vertical miss.
+    "Within 0.5 % of the axis range" means ``tube_error(...) <= 0.005`` with
+    the default 0.5 % time tolerance: the curves are in each other's 0.5 %
+    box everywhere, vertical drops included.
+    """
+    pts = points.sort_values(["time", "survival"], ascending=[True, False])
+    got_t, got_s = pts.time.to_numpy(), pts.survival.to_numpy()
+    span = x_range[1] - x_range[0]
+    grid = np.linspace(0.0, t_end, 4000)
+    offsets = np.linspace(-time_tolerance, time_tolerance, 21) * span
+
+    def values(step_t, step_s, t):
+        return survival_at(step_t, step_s, np.clip(t, 0.0, t_end))
+
+    def miss(a, b):
+        here = values(*a, grid)
+        around = np.stack([values(*b, grid + o) for o in offsets])
+        low, high = around.min(axis=0), around.max(axis=0)
+        return float(np.max(np.maximum(low - here, here - high).clip(min=0)))
+
+    # The extracted corners come in pairs; keep the lower value at a shared time.
+    keep = np.append(got_t[1:] != got_t[:-1], True)
+    got = (got_t[keep], got_s[keep])
+    return max(miss(got, true_steps), miss(true_steps, got))
