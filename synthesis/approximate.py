@@ -36,6 +36,7 @@ from synthesis.errors import InvalidInputError
 APPROXIMATE_LABEL = "approximate, from summary statistics"
 
 MODELS = {
+    "exponential": "exponential, S(t) = exp(-t/scale) (when only a median is reported)",
     "weibull": "Weibull, S(t) = exp(-(t/scale)^shape)",
     "cure_weibull": "mixture-cure Weibull, S(t) = cure + (1 - cure) exp(-(t/scale)^shape)",
 }
@@ -145,7 +146,7 @@ def _cloglog(s):
 
 def _landmark_frame(landmarks) -> pd.DataFrame:
     if landmarks is None:
-        return pd.DataFrame(columns=["time", "survival", "ci_low", "ci_high"])
+        return pd.DataFrame({c: pd.Series(dtype=float) for c in ("time", "survival", "ci_low", "ci_high")})
     frame = pd.DataFrame(landmarks).copy()
     if frame.shape[1] and not {"time", "survival"} <= set(frame.columns):
         raise InvalidInputError("landmarks need columns time and survival (and optionally ci_low, ci_high).")
@@ -191,7 +192,8 @@ def fit_summary_curve(
         curve must stay above 0.5 (a constraint, not a data point).
     landmarks : DataFrame, optional
         ``time, survival[, ci_low, ci_high]`` with survival as fractions.
-    model : {"weibull", "cure_weibull"}
+    model : {"exponential", "weibull", "cure_weibull"}
+        The exponential (one parameter) serves when only a median is known.
     follow_up : float, optional
         Horizon of the curve and of its pseudo-IPD (default: the longest
         time among the statistics).
@@ -224,7 +226,7 @@ def fit_summary_curve(
     if median is not None and not median > 0:
         raise InvalidInputError(f"the median must be positive months, got {median}.")
     n_data = len(marks) + (median is not None)
-    n_params = 2 if model == "weibull" else 3
+    n_params = {"exponential": 1, "weibull": 2, "cure_weibull": 3}[model]
     if n_data < n_params:
         raise InvalidInputError(
             f"the {model} model has {n_params} parameters but only {n_data} statistic(s) were given "
@@ -247,7 +249,8 @@ def fit_summary_curve(
     times = marks["time"].to_numpy()
 
     def unpack(theta):
-        scale, shape = math.exp(theta[0]), math.exp(theta[1])
+        scale = math.exp(theta[0])
+        shape = 1.0 if model == "exponential" else math.exp(theta[1])
         cure = 1 / (1 + math.exp(-theta[2])) if model == "cure_weibull" else 0.0
         return scale, shape, cure
 
@@ -268,14 +271,16 @@ def fit_summary_curve(
         return total
 
     anchor = median or (float(times.max()) if times.size else median_not_reached_at or 12.0)
+    shapes = (None,) if model == "exponential" else (math.log(0.8), math.log(1.5))
+    cures = (-2.0, 0.0) if model == "cure_weibull" else (None,)
     starts = [
-        [math.log(anchor * f), math.log(k)] + ([c] if model == "cure_weibull" else [])
-        for f in (0.7, 1.5, 3.0) for k in (0.8, 1.5) for c in ((-2.0, 0.0) if model == "cure_weibull" else (None,))
+        [v for v in (math.log(anchor * f), k, c) if v is not None]
+        for f in (0.7, 1.5, 3.0) for k in shapes for c in cures
     ]
     best = min(
-        (optimize.minimize(objective, np.array([v for v in s if v is not None]), method="Nelder-Mead",
+        (optimize.minimize(objective, np.array(start), method="Nelder-Mead",
                            options={"xatol": 1e-9, "fatol": 1e-12, "maxiter": 4000})
-         for s in starts),
+         for start in starts),
         key=lambda r: r.fun,
     )
     scale, shape, cure = unpack(best.x)

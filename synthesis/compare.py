@@ -413,3 +413,47 @@ def methods_paragraph(
             f"labelled '{APPROXIMATE_LABEL}'."
         )
     return " ".join(parts)
+
+
+def baseline_side_by_side(baseline: pd.DataFrame, source_a: str, source_b: str,
+                          *, label_a: str = "A", label_b: str = "B") -> pd.DataFrame:
+    """Baseline characteristics of two sources side by side, as published.
+
+    Parameters
+    ----------
+    baseline : DataFrame
+        ``EvidenceBase.baseline`` (``source_id, characteristic, category,
+        statistic, events, n, estimate, range_low, range_high, unit``).
+    source_a, source_b : str
+        The sources the two arms come from.
+    label_a, label_b : str
+        Column headers.
+
+    Returns
+    -------
+    DataFrame
+        ``characteristic, category, <label_a>, <label_b>``; a cell is empty
+        when that source does not report the characteristic.
+    """
+    def cell(row) -> str:
+        if row.statistic == "proportion":
+            count = "" if pd.isna(row.events) else f"{int(row.events)}/{int(row.n)} "
+            return f"{count}({row.estimate:.1%})" if count else f"{row.estimate:.1%}"
+        value = "" if pd.isna(row.estimate) else f"{row.estimate:g}"
+        spread = "" if pd.isna(row.range_low) else f" ({row.range_low:g}-{row.range_high:g})"
+        unit = "" if pd.isna(row.unit) or row.unit in ("proportion", "patients") else f" {row.unit}"
+        return f"{row.statistic} {value}{spread}{unit}".strip()
+
+    frames = []
+    for source, label in ((source_a, label_a), (source_b, label_b)):
+        rows = baseline[baseline["source_id"] == source]
+        frames.append(pd.DataFrame({
+            "characteristic": rows["characteristic"], "category": rows["category"].fillna(""),
+            "arm": label, "value": [cell(r) for r in rows.itertuples()],
+        }))
+    both = pd.concat(frames, ignore_index=True)
+    if both.empty:
+        return pd.DataFrame(columns=["characteristic", "category", label_a, label_b])
+    wide = both.pivot_table(index=["characteristic", "category"], columns="arm", values="value",
+                            aggfunc="first", sort=False)
+    return wide.reindex(columns=[label_a, label_b]).fillna("").reset_index().rename_axis(columns=None)

@@ -51,8 +51,37 @@ METHODS = {
 _TABLE_COLUMNS = [
     "result_id", "source_id", "label", "product", "population", "n",
     "estimate", "estimate_status", "ci_low", "ci_high", "ci_high_status",
-    "follow_up", "immature", "maturity_note", "text", "status",
+    "follow_up", "immature", "maturity_note", "text", "superseded", "status",
 ]
+
+
+def later_reports(sources: pd.DataFrame | None) -> dict[str, set[str]]:
+    """For each source id, every later report of the same study (``sources.supersedes``, transitively)."""
+    if sources is None or "supersedes" not in sources:
+        return {}
+    newer: dict[str, set[str]] = {}
+    for new, cell in zip(sources["source_id"], sources["supersedes"]):
+        for old in str(cell).split(";") if pd.notna(cell) else ():
+            if old.strip():
+                newer.setdefault(old.strip(), set()).add(new)
+    changed = True
+    while changed:
+        changed = False
+        for old, news in newer.items():
+            extended = news.union(*(newer.get(n, set()) for n in news))
+            if extended != news:
+                newer[old], changed = extended, True
+    return newer
+
+
+def _superseded(rows: pd.DataFrame, results: pd.DataFrame, sources: pd.DataFrame | None) -> list[bool]:
+    """Whether a later report of the same study gives the same outcome for the same population."""
+    newer = later_reports(sources)
+    given = set(zip(results["source_id"], results["outcome"], results["population"]))
+    return [
+        any((n, outcome, population) in given for n in newer.get(source, ()))
+        for source, outcome, population in zip(rows["source_id"], rows["outcome"], rows["population"])
+    ]
 
 
 def _fmt(value: float | None) -> str:
@@ -119,6 +148,7 @@ def median_table(
     populations: Sequence[str] | None = None,
     products: Sequence[str] | None = None,
     short_follow_up: float = SHORT_FOLLOW_UP_MONTHS,
+    latest_only: bool = False,
 ) -> MedianTable:
     """Line up the published medians of ``outcome`` with their follow-up.
 
@@ -134,6 +164,9 @@ def median_table(
         Keep only these (default: all).
     short_follow_up : float
         Months below which a not-reached median is flagged immature.
+    latest_only : bool
+        Drop rows that a later report of the same study updates (same
+        outcome and population).
 
     Returns
     -------
@@ -161,6 +194,9 @@ def median_table(
     if "label" not in rows:
         rows["label"] = [labels.get(s, s) for s in rows["source_id"]]
     follow = _follow_up_lookup(results)
+    rows["superseded"] = _superseded(rows, results, sources)
+    if latest_only:
+        rows = rows[~rows["superseded"]]
     rows["follow_up"] = [
         follow.get((s, p), follow.get((s, "all"), np.nan))
         for s, p in zip(rows["source_id"], rows["population"])
@@ -327,6 +363,9 @@ def pool_medians(
         raise InvalidInputError(f"conf_level must lie strictly between 0 and 1, got {conf_level}.")
     frame = medians.rows if isinstance(medians, MedianTable) else medians
     frame = frame[frame["estimate_status"].isin(["reported", "not_reached"])]
+    if "superseded" in frame:
+        # An earlier report of the same patients would count them twice.
+        frame = frame[~frame["superseded"].astype(bool)]
     if frame.empty:
         raise InvalidInputError("no study reports this median (or says it was not reached); nothing to pool.")
     nr = (frame["estimate_status"] == "not_reached").to_numpy()

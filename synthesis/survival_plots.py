@@ -164,3 +164,56 @@ def km_chart(
         color=alt.Color("curve:N", scale=alt.Scale(domain=labels), legend=None),
     ).properties(width=width, height=max(22 * len(curves), 22), view=alt.ViewConfig(stroke=None))
     return alt.vconcat(curve_panel, risk_panel, spacing=4).resolve_scale(color="shared")
+
+
+def median_chart(rows: pd.DataFrame, *, title: str = "Median (months)", width: int = 520) -> alt.LayerChart:
+    """Dot-and-whisker chart of published medians, grouped by product.
+
+    ``rows`` is :meth:`synthesis.medians.MedianTable.summary_frame`. A
+    reported median is a dot with its 95% CI; an upper limit not reached (or
+    not estimable) runs
+    to the right edge and ends in an open arrowhead. A median not reached is
+    never a dot: it is an open arrow starting at its lower bound (the lower
+    confidence limit if reported, else the median follow-up, which an NR
+    median must exceed). The median follow-up is a grey cross; immature
+    rows are marked with "immature".
+    """
+    frame = rows.copy()
+    frame["row"] = [f"{p} | {lab} ({pop})" for p, lab, pop in zip(frame["product"], frame["label"], frame["population"])]
+    order = list(dict.fromkeys(frame["row"]))
+    values = pd.concat([frame[c] for c in ("estimate", "ci_low", "ci_high", "follow_up")]).dropna()
+    edge = float(values.max()) * 1.08 if len(values) else 12.0
+    nr = frame["estimate_status"] == "not_reached"
+    frame["start"] = np.where(nr, frame["ci_low"].fillna(frame["follow_up"]).fillna(0.0), frame["ci_low"])
+    frame["bound"] = np.where(
+        nr, np.where(frame["ci_low"].notna(), "lower 95% limit", np.where(frame["follow_up"].notna(),
+                                                                          "median follow-up", "none known")), "")
+    # An upper limit "not reached" or "not estimable" is unbounded above.
+    frame["open_high"] = ~nr & frame["ci_high_status"].isin(["not_reached", "not_estimable"]) & frame["ci_low"].notna()
+    open_high = frame["open_high"]
+    frame["end"] = np.where(nr | open_high, edge, frame["ci_high"])
+    frame["edge"] = edge
+    frame["flag"] = np.where(frame["immature"].fillna(False).astype(bool), "immature", "")
+    height = max(22 * len(order), 60)
+    y = alt.Y("row:N", sort=order, title=None, axis=alt.Axis(labelLimit=360))
+    x_scale = alt.Scale(domain=[0, edge * 1.12], nice=False)
+    color = alt.Color("product:N", title="Product", legend=alt.Legend(orient="bottom", columns=3))
+    tooltip = ["label", "product", "population", "text", alt.Tooltip("follow_up:Q", title="median follow-up"),
+               "maturity_note", "bound"]
+    base = alt.Chart(frame).encode(y=y, color=color, tooltip=tooltip)
+    whiskers = base.transform_filter("isValid(datum.start) && isValid(datum.end)").mark_rule(
+        strokeWidth=1.5).encode(x=alt.X("start:Q", title=title, scale=x_scale), x2="end:Q")
+    dots = base.transform_filter("datum.estimate_status == 'reported'").mark_circle(size=60).encode(
+        x=alt.X("estimate:Q", scale=x_scale))
+    arrows = base.transform_filter(
+        "datum.estimate_status == 'not_reached' || datum.open_high"
+    ).mark_point(shape="triangle-right", filled=False, size=90, strokeWidth=1.5).encode(x=alt.X("edge:Q", scale=x_scale))
+    nr_text = base.transform_filter("datum.estimate_status == 'not_reached'").mark_text(
+        align="left", dx=8, fontWeight="bold").encode(x=alt.X("edge:Q", scale=x_scale), text=alt.value("NR"))
+    follow = alt.Chart(frame).mark_point(shape="cross", color="grey", size=50, filled=True).encode(
+        x=alt.X("follow_up:Q", scale=x_scale), y=y,
+        tooltip=[alt.Tooltip("follow_up:Q", title="median follow-up (months)")])
+    flags = alt.Chart(frame).transform_filter("datum.flag != ''").mark_text(
+        align="left", dx=28, color="#b45309", fontStyle="italic").encode(
+        x=alt.X("edge:Q", scale=x_scale), y=y, text="flag:N")
+    return alt.layer(whiskers, dots, arrows, nr_text, follow, flags).properties(width=width, height=height)

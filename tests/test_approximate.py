@@ -97,3 +97,9 @@ def test_fit_from_evidence_rows():
     assert curve.to_dict()["label"] == APPROXIMATE_LABEL
     with pytest.raises(InvalidInputError, match="no n"):
         fit_from_evidence(results.assign(n=np.nan), source_id="S1")
+
+
+def test_exponential_from_median_alone():
+    curve = fit_summary_curve(n=128, median=8.8, median_ci=(5.6, 11.6), model="exponential")
+    assert curve.shape == 1.0
+    assert curve.median == pytest.approx(8.8, rel=1e-6)

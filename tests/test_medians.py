@@ -154,3 +154,11 @@ def test_pool_nothing_to_pool():
 def test_missing_columns_are_reported():
     with pytest.raises(InvalidInputError, match="lacks column"):
         median_table(pd.DataFrame({"source_id": ["x"]}))
+
+
+def test_superseded_reports_are_marked_and_not_pooled():
+    sources = SOURCES.assign(supersedes=[np.nan, np.nan, "S2", np.nan, np.nan])
+    table = median_table(RESULTS, sources, outcome="PFS_median", populations=["all"])
+    assert table.rows.set_index("source_id").loc["S2", "superseded"]
+    assert pool_medians(table).k == 3
+    assert "S2" not in median_table(RESULTS, sources, outcome="PFS_median", latest_only=True).rows.source_id.tolist()
