@@ -168,6 +168,65 @@ def _is_missing(value: Any) -> bool:
         return False
 
 
+def pooling_candidates(evidence: Any, outcome: str, population: str) -> pd.DataFrame:
+    """Rows of the evidence base that can be pooled for one outcome and population.
+
+    ``evidence`` is a :class:`synthesis.evidence.EvidenceBase`. Returns one row
+    per result with integer ``events`` and ``n``: ``result_id``, ``study``
+    (the source's label, made unique), ``product``, ``phase``, ``design``,
+    ``role``, ``events``, ``n``, ``status``, ``include`` and ``why``.
+    ``include`` is the suggested default: every row except context sources
+    (other settings or overlapping reports) and reports superseded by a later
+    non-context report of the same trial in the list, so that no patient is
+    counted twice; ``why`` says why a row is not included.
+    """
+    rows = evidence.select(outcome=outcome, population=population)
+    rows = rows[rows["events"].notna() & rows["n"].notna()].copy()
+    supersedes = {
+        sid: [s for s in str(value).split(";") if s] if not _is_missing(value) else []
+        for sid, value in zip(evidence.sources["source_id"], evidence.sources["supersedes"])
+    }
+    # only a report that is itself pooled by default can displace an older one
+    present = set(rows.loc[rows["role"] != "context", "source_id"])
+    superseded_by: dict[str, str] = {}
+    for newer in present:
+        stack = list(supersedes.get(newer, []))
+        seen = set()
+        while stack:  # follow chains: 5-year supersedes 4-year supersedes the 2018 subset
+            older = stack.pop()
+            if older in seen:
+                continue
+            seen.add(older)
+            superseded_by.setdefault(older, newer)
+            stack.extend(supersedes.get(older, []))
+    labels = {sid: lab for sid, lab in zip(evidence.sources["source_id"], evidence.sources["label"])}
+    why = []
+    for r in rows.itertuples():
+        if r.source_id in superseded_by:
+            why.append(f"superseded by {labels.get(superseded_by[r.source_id], superseded_by[r.source_id])}")
+        elif getattr(r, "role", None) == "context":
+            why.append("context source (other setting or overlapping report)")
+        else:
+            why.append("")
+    rows["why"] = why
+    rows["include"] = rows["why"] == ""
+    rows["study"] = _unique_labels(rows["label"].tolist())
+    rows["events"] = rows["events"].astype(int)
+    rows["n"] = rows["n"].astype(int)
+    columns = ["include", "study", "product", "phase", "design", "role", "events", "n",
+               "status", "why", "result_id"]
+    return rows.reindex(columns=columns).reset_index(drop=True)
+
+
+def _unique_labels(labels: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for label in labels:
+        seen[label] = seen.get(label, 0) + 1
+        out.append(label if seen[label] == 1 else f"{label} [{seen[label]}]")
+    return out
+
+
 # ------------------------------------------------------ transformations
 
 
@@ -388,13 +447,18 @@ def _binomial_deviance(x, m, size, eta):
     )
 
 
-def _glmm_deviance(params: np.ndarray, x: np.ndarray, size: np.ndarray) -> float:
+def _glmm_deviance(
+    params: np.ndarray, x: np.ndarray, size: np.ndarray, modes: np.ndarray | None = None
+) -> float:
     """Deviance of the random-intercept logistic model by adaptive GHQ.
 
     The same approximation as lme4's ``glmerAGQ``: per study, the conditional
     mode of the spherical random effect u, the conditional precision
     ``1 + theta^2 n mu (1 - mu)`` there, and ``GLMM_NAGQ`` Gauss-Hermite
     nodes centred and scaled on it (Pinheiro & Bates 1995).
+
+    ``modes``, if given, holds the conditional modes of the previous call as
+    a warm start and is updated in place.
     """
     theta, beta = abs(float(params[0])), float(params[1])
     m = size - x
@@ -402,7 +466,7 @@ def _glmm_deviance(params: np.ndarray, x: np.ndarray, size: np.ndarray) -> float
     def penalised(u: np.ndarray) -> np.ndarray:
         return u**2 + _binomial_deviance(x, m, size, beta + theta * u)
 
-    u = np.zeros_like(x)
+    u = np.zeros_like(x) if modes is None else modes.copy()
     current = penalised(u)
     for _ in range(200):
         mu = special.expit(beta + theta * u)
@@ -421,6 +485,8 @@ def _glmm_deviance(params: np.ndarray, x: np.ndarray, size: np.ndarray) -> float
             break
     else:
         raise GLMMFitError("the conditional modes did not converge")
+    if modes is not None:
+        modes[:] = u
     mu = special.expit(beta + theta * u)
     precision = 1 + theta**2 * size * mu * (1 - mu)
     devc0 = u**2 + _binomial_deviance(x, m, size, beta + theta * u)
@@ -479,23 +545,25 @@ def _fit_glmm(events: np.ndarray, n: np.ndarray, hksj: bool, level: float) -> _F
     x = events.astype(float)
     size = n.astype(float)
 
+    modes = np.zeros_like(x)
+
     def deviance(params: np.ndarray) -> float:
-        return _glmm_deviance(params, x, size)
+        return _glmm_deviance(params, x, size, modes)
 
     beta_fe = math.log(x.sum() / (size.sum() - x.sum()))
     best = None
     for theta0 in (1.0, 0.1):
         fit = optimize.minimize(
             deviance, np.array([theta0, beta_fe]), method="Nelder-Mead",
-            options={"xatol": 1e-10, "fatol": 1e-12, "maxiter": 4000},
+            options={"xatol": 1e-7, "fatol": 1e-10, "maxiter": 4000},
         )
         if best is None or fit.fun < best.fun:
             best = fit
     if not best.success or not np.all(np.isfinite(best.x)):
         raise GLMMFitError(f"the optimiser did not converge ({best.message})")
     point = np.array([abs(best.x[0]), best.x[1]])
-    # Newton polish: Nelder-Mead stops at ~1e-8; lme4's bobyqa a little better.
-    for _ in range(3):
+    # Newton polish from Nelder-Mead's ~1e-7 to ~1e-10 (lme4's bobyqa stops near 1e-6)
+    for _ in range(4):
         grad, hess = _hessian(deviance, point)
         if point[0] < 1e-6:
             point[0] = 0.0
