@@ -42,11 +42,17 @@ PERCENT_THRESHOLD = 1.5
 #: patients). A bigger rise usually means points of two arms were mixed.
 MAX_RISE = 0.15
 
-#: Two points closer in time than this fraction of the time span, the later
-#: one higher, are the two corners of one step clicked with a little
-#: horizontal jitter; their survival values are swapped back. Manual clicks
-#: land within a pixel or two (about 0.3% of a 600-pixel axis).
+#: Two neighbouring points closer in time than this fraction of the time
+#: span, the later one higher by more than :data:`CORNER_RISE`, are the two
+#: corners of one step clicked with a little horizontal jitter; their
+#: survival values are swapped back. Manual clicks land within a pixel or two
+#: (about 0.3% of a 600-pixel axis).
 CORNER_TIME_MARGIN = 0.01
+
+#: Smaller rises are left to the isotonic regression: they are as likely
+#: vertical noise, and swapping noise on a flat stretch would turn it into a
+#: staircase of small drops, that is, invented deaths.
+CORNER_RISE = 0.02
 
 #: Negative times down to this fraction of the time span are clicks slightly
 #: left of the y axis and are set to 0; earlier ones are refused.
@@ -233,10 +239,13 @@ def clean_curve(curve: pd.DataFrame, *, percent: bool | None = None, source: str
             f"swapped {swapped} pair(s) of step corners whose times were clicked in reverse order"
         )
     rise = survival - np.minimum.accumulate(np.concatenate(([np.inf], survival[:-1])))
-    if rise.max() > MAX_RISE:
-        at = int(np.argmax(rise))
+    # Only a rise above points clearly earlier (beyond click jitter) is refused.
+    earlier = np.searchsorted(time, time - CORNER_TIME_MARGIN * span, side="left")
+    clear_rise = survival - np.concatenate(([np.inf], np.minimum.accumulate(survival)))[earlier]
+    if clear_rise.max() > MAX_RISE:
+        at = int(np.argmax(clear_rise))
         raise InvalidInputError(
-            f"the curve rises by {rise[at]:.3f} at time {time[at]:g}; a Kaplan-Meier curve "
+            f"the curve rises by {clear_rise[at]:.3f} at time {time[at]:g}; a Kaplan-Meier curve "
             "never rises: check this point, or whether points of two arms were mixed",
             source=source,
             row=int(rows[at]),
@@ -274,14 +283,22 @@ def clean_curve(curve: pd.DataFrame, *, percent: bool | None = None, source: str
 
 
 def _swap_crossed_corners(time: np.ndarray, survival: np.ndarray, margin: float) -> tuple[np.ndarray, int]:
-    """Sort survival downwards within runs of points closer than ``margin`` in time."""
-    close = np.diff(time) <= margin
-    if not (close & (np.diff(survival) > 0)).any():
+    """Put back in order the corners of steps clicked in reverse order.
+
+    Around each rise above :data:`CORNER_RISE` between points closer than
+    ``margin``, the survival values of the points within ``margin`` are
+    sorted downwards (a local rearrangement, Chernozhukov et al. 2009).
+    """
+    crossed = np.flatnonzero((np.diff(time) <= margin) & (np.diff(survival) > CORNER_RISE))
+    if not crossed.size:
         return survival, 0
-    run = np.concatenate(([0], np.cumsum(~close)))
-    order = np.lexsort((-survival, run))
-    swapped = int((order != np.arange(order.size)).sum()) // 2
-    return survival[order], max(swapped, 1)
+    survival = survival.copy()
+    for i in crossed:
+        window = slice(
+            np.searchsorted(time, time[i] - margin), np.searchsorted(time, time[i + 1] + margin, side="right")
+        )
+        survival[window] = np.sort(survival[window])[::-1]
+    return survival, int(crossed.size)
 
 
 def clean_at_risk(at_risk: pd.DataFrame, *, source: str = "at-risk table") -> pd.DataFrame:

@@ -152,8 +152,8 @@ def _place_censorings(grid: _Grid, lo: int, end: int, count: int) -> tuple[np.nd
         return np.empty(0), np.empty(0, dtype=int)
     marks = None
     if grid.marks is not None:
-        stop = np.searchsorted(grid.marks, t[end], side="left" if end < t.size - 1 else "right")
-        marks = grid.marks[np.searchsorted(grid.marks, t[lo], side="left") : stop]
+        # Marks at the end of the curve are its survivors, censored there anyway.
+        marks = grid.marks[np.searchsorted(grid.marks, t[lo]) : np.searchsorted(grid.marks, t[end])]
     if marks is not None and marks.size:
         per_mark = np.full(marks.size, count // marks.size)
         extra = count % marks.size
@@ -411,7 +411,10 @@ def reconstruct_ipd(
     for i in range(len(lower) - 1):
         lo, nxt = lower[i], lower[i + 1]
         s_lo = survival[lo]
-        guess = round(n * survival[nxt] / s_lo - n_risk[i + 1]) if s_lo > 0 else 0
+        if grid.marks is not None:
+            guess = _marks_guess(grid, lo, nxt, n)
+        else:
+            guess = round(n * survival[nxt] / s_lo - n_risk[i + 1]) if s_lo > 0 else 0
         n, km_last = _fit_interval(
             grid, lo, nxt - 1, nxt, n, km_last, guess, lambda r, want=n_risk[i + 1]: r[3] - want
         )
@@ -468,21 +471,32 @@ def reconstruct_ipd(
     )
 
 
+def _marks_guess(grid: _Grid, lo: int, end: int, n: int) -> int:
+    """First guess of an interval's censorings from its censor marks.
+
+    The marks in [t_lo, t_end) times the censorings per mark seen before the
+    interval (one per mark at first): marks that overlap on the figure hide
+    censorings, and that ratio carries what earlier intervals revealed.
+    """
+    t = grid.time
+    before = int(np.searchsorted(grid.marks, t[lo], side="left"))
+    stop = int(np.searchsorted(grid.marks, t[end], side="left"))
+    censored_before = int(grid.censored[:lo].sum())
+    per_mark = censored_before / before if before and censored_before else 1.0
+    return min(round((stop - before) * per_mark), n)
+
+
 def _last_interval_guess(grid: _Grid, lo: int, hi: int, n: int) -> int:
     """Guyot's first guess of the last interval's censorings: the earlier rate.
 
-    With censor marks, the marks of the last interval times the censorings
-    per mark seen before it (one per mark when there is nothing before it).
+    With censor marks, the guess comes from the marks (:func:`_marks_guess`).
     """
     t = grid.time
-    censored_before = int(grid.censored[:lo].sum())
     if grid.marks is not None:
-        marks_before = int(np.searchsorted(grid.marks, t[lo], side="left"))
-        marks_last = grid.marks.size - marks_before
-        per_mark = censored_before / marks_before if marks_before and censored_before else 1.0
-        return min(round(marks_last * per_mark), n)
+        return _marks_guess(grid, lo, hi, n)
     if lo == 0 or t[lo] <= 0:
         return 0
+    censored_before = int(grid.censored[:lo].sum())
     return min(round(censored_before * (t[hi] - t[lo]) / (t[lo] - t[0])), n)
 
 

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from statsmodels.duration.hazard_regression import PHReg
-from statsmodels.duration.survfunc import SurvfuncRight
+
+from synthesis.survival import cox_hazard_ratio, kaplan_meier
 
 
 @dataclass(frozen=True)
@@ -66,8 +66,9 @@ def simulate_arm(scenario: Scenario, rng: np.random.Generator, hazard_ratio: flo
 
 def km_steps(ipd: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """Times and values of the KM curve, starting at (0, 1), one entry per distinct time."""
-    fit = SurvfuncRight(ipd["time"].to_numpy(), ipd["event"].to_numpy())
-    return np.concatenate(([0.0], fit.surv_times)), np.concatenate(([1.0], fit.surv_prob))
+    km = kaplan_meier(ipd["time"], ipd["event"])
+    drops = km.n_event > 0
+    return np.concatenate(([0.0], km.time[drops])), np.concatenate(([1.0], km.survival[drops]))
 
 
 def digitize(
@@ -126,9 +127,8 @@ def censor_marks(ipd: pd.DataFrame, rng: np.random.Generator, resolution: float 
 def cox_log_hr(arm_a: pd.DataFrame, arm_b: pd.DataFrame) -> float:
     """log HR of arm b vs arm a, Cox with Efron ties (as R's coxph)."""
     both = pd.concat([arm_a, arm_b], ignore_index=True)
-    group = np.r_[np.zeros(len(arm_a)), np.ones(len(arm_b))][:, None]
-    fit = PHReg(both["time"].to_numpy(), group, status=both["event"].to_numpy(), ties="efron").fit()
-    return float(fit.params[0])
+    group = np.repeat(["a", "b"], [len(arm_a), len(arm_b)])
+    return cox_hazard_ratio(both["time"], both["event"], group, reference="a").log_hr
 
 
 def km_at(ipd: pd.DataFrame, times) -> np.ndarray:
@@ -138,7 +138,6 @@ def km_at(ipd: pd.DataFrame, times) -> np.ndarray:
 
 
 def km_median(ipd: pd.DataFrame) -> float:
-    """First time the KM curve is at or below 0.5 (NaN if never)."""
-    t, s = km_steps(ipd)
-    below = np.flatnonzero(s <= 0.5)
-    return float(t[below[0]]) if below.size else float("nan")
+    """Median of the KM curve (NaN if not reached), as R's survfit."""
+    median = kaplan_meier(ipd["time"], ipd["event"]).median.estimate
+    return float("nan") if median is None else median

@@ -1,0 +1,325 @@
+"""Reconstruction of pseudo-IPD (Guyot et al. 2012): variants, cleaning, weak spots, bad input.
+
+The weak spots are those of the R packages listed in
+``/work/shared/research/reference-tools.md``: noisy clicks, exact step
+corners, a flat tail, a curve running past the last risk-table time, and
+uniform censoring inventing deaths on a flat, heavily censored tail. Each is
+a test here. Ground-truth accuracy is in ``test_reconstruct_groundtruth.py``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from km_simulation import SCENARIOS, at_risk_table, censor_marks, digitize, simulate_arm
+
+from synthesis.curve_input import (
+    clean_at_risk,
+    clean_curve,
+    parse_number_row,
+    read_points_csv,
+    risk_table_from_rows,
+)
+from synthesis.errors import InvalidInputError
+from synthesis.reconstruct import AT_MARKS, UNIFORM, Reconstruction, reconstruct_ipd
+from synthesis.survival import kaplan_meier
+
+#: Floating-point agreement of two computations of the same step function.
+EXACT = 1e-12
+
+
+def steps(points: list[tuple[float, float]]) -> pd.DataFrame:
+    """Both corners of each step of a curve given as (time, level after the drop)."""
+    rows, level = [(0.0, 1.0)], 1.0
+    for time, after in points:
+        rows += [(time, level), (time, after)]
+        level = after
+    return pd.DataFrame(rows, columns=["time", "survival"])
+
+
+@pytest.fixture(scope="module")
+def arm():
+    rng = np.random.default_rng(20261121)
+    scenario = SCENARIOS[3]
+    ipd = simulate_arm(scenario, rng)
+    return ipd, digitize(ipd, scenario.clicks, rng), at_risk_table(ipd, scenario.tick)
+
+
+# ---------------------------------------------------------------- variants
+
+
+def test_exact_corners_and_full_table_reproduce_the_curve(arm):
+    ipd, _, table = arm
+    km = kaplan_meier(ipd["time"], ipd["event"])
+    drops = km.n_event > 0
+    curve = steps(list(zip(km.time[drops], km.survival[drops], strict=True)))
+    curve.loc[len(curve)] = (ipd["time"].max(), km.survival[-1])
+    result = reconstruct_ipd(curve, at_risk=table, censor_times=ipd.loc[ipd["event"] == 0, "time"])
+    assert result.events == ipd["event"].sum()
+    assert result.max_km_gap < EXACT
+    assert (result.at_risk_check["difference"] == 0).all()
+    np.testing.assert_allclose(np.sort(result.ipd["time"]), np.sort(ipd["time"]))
+
+
+def test_reconstructed_km_column_is_the_km_of_the_ipd(arm):
+    _, points, table = arm
+    result = reconstruct_ipd(points, at_risk=table)
+    km = kaplan_meier(result.ipd["time"], result.ipd["event"])
+    at = km.survival_at(result.fit["time"])["survival"].to_numpy()
+    np.testing.assert_allclose(result.fit["reconstructed"], at, atol=EXACT)
+    gap = np.abs(at - result.fit["survival"]).max()
+    assert result.max_km_gap == pytest.approx(gap, abs=EXACT)
+
+
+def test_full_table_matches_every_published_count(arm):
+    ipd, points, table = arm
+    result = reconstruct_ipd(points, at_risk=table)
+    assert result.n == len(ipd)
+    assert result.at_risk_check["difference"].abs().max() <= 1
+    assert list(result.at_risk_check.columns) == [
+        "time", "n_risk_published", "n_risk_reconstructed", "difference", "events", "censored",
+    ]
+    assert result.censoring == UNIFORM
+
+
+def test_n_start_only_censors_nobody_before_the_end():
+    curve = steps([(2, 0.9), (5, 0.8), (9, 0.6)]).assign(time=lambda f: f["time"].clip(upper=12))
+    curve.loc[len(curve)] = (12.0, 0.6)
+    result = reconstruct_ipd(curve, n_start=10)
+    censored = result.ipd[result.ipd["event"] == 0]
+    assert result.events == 4 and (censored["time"] == 12).all() and len(censored) == 6
+
+
+def test_total_events_are_matched_with_and_without_a_table(arm):
+    ipd, points, table = arm
+    events = int(ipd["event"].sum())
+    for kwargs in ({"at_risk": table}, {"n_start": len(ipd)}):
+        result = reconstruct_ipd(points, total_events=events, **kwargs)
+        assert result.events == events, kwargs
+
+
+def test_n_start_must_agree_with_the_table(arm):
+    _, points, table = arm
+    assert reconstruct_ipd(points, at_risk=table, n_start=int(table["n_risk"][0])).n == table["n_risk"][0]
+    with pytest.raises(InvalidInputError, match="disagrees"):
+        reconstruct_ipd(points, at_risk=table, n_start=int(table["n_risk"][0]) + 1)
+
+
+def test_censorings_go_to_the_censor_marks(arm):
+    ipd, points, table = arm
+    marks = censor_marks(ipd, np.random.default_rng(1))
+    result = reconstruct_ipd(points, at_risk=table, censor_times=marks)
+    censored = result.ipd.loc[result.ipd["event"] == 0, "time"].to_numpy()
+    at_mark_or_end = np.isin(censored, marks) | (censored == result.ipd["time"].max())
+    assert at_mark_or_end.all()
+    assert result.censoring == AT_MARKS
+
+
+def test_marks_after_the_curve_are_moved_to_its_end():
+    curve = steps([(3, 0.8), (6, 0.5)])
+    result = reconstruct_ipd(curve, n_start=10, censor_times=[4.0, 8.0])
+    assert any("censor mark" in change for change in result.cleaning)
+    assert result.ipd["time"].max() == 6
+
+
+# ---------------------------------------------------------------- weak spots of the R packages
+
+
+def test_noisy_clicks_reconstruct_without_complaint(arm):
+    ipd, _, table = arm
+    noisy = digitize(ipd, 120, np.random.default_rng(7), time_noise=0.004, survival_noise=0.006)
+    result = reconstruct_ipd(noisy, at_risk=table)
+    assert abs(result.events - ipd["event"].sum()) <= 3
+    assert any("non-increasing" in change for change in result.cleaning)
+
+
+def test_exact_step_corners_are_merged_and_reported():
+    result = reconstruct_ipd(steps([(1, 0.9), (2, 0.8), (5, 0.7)]), n_start=10)
+    assert result.events == 3
+    assert any("step corners" in change for change in result.cleaning)
+    assert result.fit["time"].is_unique
+
+
+def test_flat_tail_keeps_its_patients_and_invents_no_deaths():
+    rng = np.random.default_rng(3)
+    body = steps([(t, 1 - 0.05 * (i + 1)) for i, t in enumerate(range(1, 13))])  # down to 0.4 at 12
+    tail_t = np.linspace(12.5, 48, 80)
+    tail = pd.DataFrame({"time": tail_t, "survival": 0.4 + rng.normal(0, 0.004, tail_t.size)})
+    curve = pd.concat([body, tail], ignore_index=True)
+    table = pd.DataFrame({"time": [0, 12, 24, 36, 48], "n_risk": [100, 40, 30, 14, 2]})
+    for marks in (None, np.linspace(13, 47, 38)):
+        result = reconstruct_ipd(curve, at_risk=table, censor_times=marks)
+        # Isotonic pooling of the first tail points with the last corner may
+        # move a rounding residual of the drop at 12 a little later, no further.
+        late = result.ipd[result.ipd["time"] > 15]
+        assert late["event"].sum() == 0, marks
+        assert result.at_risk_check["difference"].abs().max() == 0
+
+
+def test_curve_past_the_last_risk_time():
+    curve = steps([(2, 0.9), (8, 0.8), (15, 0.7), (30, 0.6)])
+    curve.loc[len(curve)] = (36.0, 0.6)
+    table = pd.DataFrame({"time": [0, 10, 20], "n_risk": [10, 8, 6]})
+    result = reconstruct_ipd(curve, at_risk=table)
+    assert result.ipd["time"].max() == 36
+    assert (result.at_risk_check["difference"] == 0).all()
+    assert result.events == 4
+
+
+def test_risk_table_past_the_curve_extends_it_or_ends_it():
+    curve = steps([(2, 0.9), (8, 0.8)])
+    curve.loc[len(curve)] = (11.0, 0.8)
+    extended = reconstruct_ipd(curve, at_risk=pd.DataFrame({"time": [0, 6, 12], "n_risk": [10, 9, 3]}))
+    assert extended.ipd["time"].max() == 12
+    assert any("extended the curve flat" in change for change in extended.cleaning)
+    ended = reconstruct_ipd(curve, at_risk=pd.DataFrame({"time": [0, 6, 12], "n_risk": [10, 9, 0]}))
+    assert ended.at_risk_check["difference"].abs().max() == 0
+    # The curve is drawn to its last patient: one is left at its end.
+    assert (ended.ipd["time"] == 11).sum() == 1
+
+
+def test_points_after_nobody_is_at_risk_are_dropped():
+    curve = steps([(2, 0.9), (8, 0.8), (14, 0.7)])
+    result = reconstruct_ipd(curve, at_risk=pd.DataFrame({"time": [0, 6, 12], "n_risk": [10, 9, 0]}))
+    assert result.ipd["time"].max() <= 12
+    assert any("nobody at risk" in change for change in result.cleaning)
+
+
+def test_total_events_reached_early_leaves_the_tail_event_free():
+    curve = steps([(2, 0.9), (4, 0.8), (14, 0.7)])
+    table = pd.DataFrame({"time": [0, 6, 12], "n_risk": [10, 8, 7]})
+    result = reconstruct_ipd(curve, at_risk=table, total_events=2)
+    assert result.events == 2
+    assert "Guyot's rule" in result.warnings[0]
+
+
+# ---------------------------------------------------------------- cleaning
+
+
+def test_cleaning_reports_each_repair():
+    raw = pd.DataFrame(
+        {
+            "Time ": [5.0, 0.5, -0.1, 10.0, 7.0, None],
+            "Survival": [80.0, 101.0, 97.0, 52.0, 50.0, None],
+        }
+    )
+    clean = clean_curve(raw)
+    text = " | ".join(clean.changes)
+    for expected in ("empty row", "percent", "clipped 1", "negative time", "sorted", "non-increasing", "time 0 from"):
+        assert expected in text, expected
+    assert clean.time[0] == 0 and clean.survival[0] == 1
+    assert (np.diff(clean.time) > 0).all() and (np.diff(clean.survival) <= 0).all()
+
+
+def test_start_below_one_is_lifted_and_reported():
+    clean = clean_curve(pd.DataFrame({"time": [0, 3], "survival": [0.98, 0.7]}))
+    assert clean.survival[0] == 1 and "set survival at time 0" in clean.changes[0]
+
+
+def test_crossed_corners_are_swapped_back():
+    clean = clean_curve(pd.DataFrame({"time": [0, 5.02, 4.99, 9], "survival": [1, 0.8, 0.5, 0.5]}))
+    assert not any("non-increasing" in change for change in clean.changes)
+    assert "swapped 1 pair" in " ".join(clean.changes)
+    np.testing.assert_allclose(clean.survival, [1, 0.8, 0.5, 0.5])
+
+
+def test_percent_forced_or_refused():
+    table = pd.DataFrame({"time": [0, 5], "survival": [1.0, 0.9]})
+    assert clean_curve(table, percent=True).survival[-1] == pytest.approx(0.009)
+    percent = pd.DataFrame({"time": [0, 5], "survival": [100, 90]})
+    with pytest.raises(InvalidInputError, match="outside"):
+        clean_curve(percent, percent=False)
+
+
+# ---------------------------------------------------------------- bad input
+
+
+@pytest.mark.parametrize(
+    ("curve", "message", "row"),
+    [
+        ({"time": [0, 1, 2, 3], "survival": [1, 0.5, 0.9, 0.4]}, "rises", 3),
+        ({"time": [0, 1, 2], "survival": [1, 1.3, 0.2]}, "outside", 2),
+        ({"time": [0, 1, 2], "survival": [1, 0.8, -0.2]}, "outside", 3),
+        ({"time": [0, 1, -5], "survival": [1, 0.8, 0.7]}, "before the start", 3),
+        ({"time": [0, "x", 2], "survival": [1, 0.8, 0.7]}, "'x' is not a number", 2),
+        ({"time": [0, None, 2], "survival": [1, 0.8, 0.7]}, "empty cell", 2),
+        ({"time": [3], "survival": [0.5]}, "at least 2", None),
+    ],
+)
+def test_bad_curves_name_the_row(curve, message, row):
+    with pytest.raises(InvalidInputError, match=message) as caught:
+        reconstruct_ipd(pd.DataFrame(curve), n_start=10)
+    assert caught.value.row == row
+
+
+@pytest.mark.parametrize(
+    ("table", "message", "row"),
+    [
+        ({"time": [1, 6], "n_risk": [10, 5]}, "start at time 0", 1),
+        ({"time": [0, 6, 3], "n_risk": [10, 5, 4]}, "later than", 3),
+        ({"time": [0, 6, 12], "n_risk": [10, 5, 7]}, "cannot exceed", 3),
+        ({"time": [0, 6], "n_risk": [10, 4.5]}, "whole number", 2),
+        ({"time": [0, 6], "n_risk": [0, 0]}, "nobody at risk", 1),
+        ({"time": [], "n_risk": []}, "empty", None),
+    ],
+)
+def test_bad_risk_tables_name_the_row(table, message, row):
+    with pytest.raises(InvalidInputError, match=message) as caught:
+        clean_at_risk(pd.DataFrame(table))
+    assert caught.value.row == row
+
+
+def test_missing_columns_and_counts():
+    curve = steps([(2, 0.5)])
+    with pytest.raises(InvalidInputError, match="needs the columns time, survival"):
+        reconstruct_ipd(curve.rename(columns={"survival": "S"}), n_start=5)
+    with pytest.raises(InvalidInputError, match="n_start"):
+        reconstruct_ipd(curve)
+    with pytest.raises(InvalidInputError, match="larger than the 5 patients"):
+        reconstruct_ipd(curve, n_start=5, total_events=6)
+    with pytest.raises(InvalidInputError, match="whole number"):
+        reconstruct_ipd(curve, n_start=5.5)
+    with pytest.raises(InvalidInputError, match="not a time"):
+        reconstruct_ipd(curve, n_start=5, censor_times=[1.0, "soon"])
+
+
+# ---------------------------------------------------------------- parsing
+
+
+def test_risk_row_typed_under_its_times():
+    assert parse_number_row("138 86 35 17 7 2 0") == [138, 86, 35, 17, 7, 2, 0]
+    table = risk_table_from_rows("0, 6, 12; 18\t24 30 36", "138 86 35 17 7 2 0")
+    assert table["n_risk"].tolist() == [138, 86, 35, 17, 7, 2, 0]
+    with pytest.raises(InvalidInputError, match="6 counts for 7 times"):
+        risk_table_from_rows("0 6 12 18 24 30 36", "138 86 35 17 7 2")
+    with pytest.raises(InvalidInputError, match="'8O'"):
+        parse_number_row("138 8O 35")
+
+
+def test_csv_with_or_without_header():
+    bare = read_points_csv(io.StringIO("0,1\n2,0.8\n"), ("time", "survival"))
+    assert list(bare.columns) == ["time", "survival"] and len(bare) == 2
+    named = read_points_csv(io.StringIO("time,n_risk\n0,10\n"), ("time", "n_risk"))
+    assert clean_at_risk(named)["n_risk"].tolist() == [10]
+
+
+# ---------------------------------------------------------------- result object
+
+
+def test_result_is_frozen_and_serialisable(arm):
+    _, points, table = arm
+    result = reconstruct_ipd(points, at_risk=table, total_events=60)
+    assert isinstance(result, Reconstruction)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        result.max_km_gap = 0.0
+    payload = json.loads(json.dumps(result.to_dict()))
+    assert payload["diagnostics"]["n"] == result.n
+    assert len(payload["ipd"]) == result.n and set(payload["ipd"][0]) == {"time", "event"}
+    assert payload["diagnostics"]["at_risk_check"][0]["n_risk_published"] == table["n_risk"][0]
+    summary = result.summary_frame()
+    assert summary.loc[0, "events"] == result.events and len(summary) == 1
