@@ -190,6 +190,7 @@ OPTIONAL_COLUMNS = {"note", "range_low", "range_high", "check_exempt_reason", "a
 _ID = r"^[A-Za-z0-9][A-Za-z0-9._'-]*$"
 _NAME = r"^[A-Za-z][A-Za-z0-9_]*$"
 _MAX_LISTED_PROBLEMS = 3
+Names = str | Sequence[str] | None
 
 
 class EvidenceSchemaError(InvalidInputError):
@@ -235,6 +236,24 @@ def _name_check(vocabulary: dict[str, str], what: str, extend: bool) -> pa.Check
 
 _NON_EMPTY = pa.Check.str_length(min_value=1, error="must not be empty")
 
+
+def _events() -> pa.Column:
+    return _number("Int64", checks=pa.Check.ge(0, error="must not be negative"))
+
+
+def _n() -> pa.Column:
+    return _number("Int64", checks=pa.Check.ge(1, error="must be at least 1"))
+
+
+def _provenance() -> dict[str, pa.Column]:
+    return {
+        "location": _text(checks=_NON_EMPTY),
+        "quote": _text(checks=_NON_EMPTY),
+        "status": _text(checks=_one_of(VERIFICATION, "status")),
+        "note": _text(nullable=True, required=False),
+        "check_exempt_reason": _text(nullable=True, required=False),
+    }
+
 SOURCES_SCHEMA = pa.DataFrameSchema(
     {
         "source_id": _text(checks=[pa.Check.str_matches(_ID, error="is not a valid id (letters, digits, . _ - ')")]),
@@ -243,7 +262,8 @@ SOURCES_SCHEMA = pa.DataFrameSchema(
         "title": _text(nullable=True, required=False),
         "journal": _text(nullable=True, required=False),
         "year": _number("Int64", required=False, checks=pa.Check.in_range(1990, 2100, error="is not a plausible year")),
-        "doi": _text(nullable=True, required=False, checks=pa.Check.str_matches(r"^10\.\S+/\S+$", error="is not a DOI (10.xxxx/...)")),
+        "doi": _text(nullable=True, required=False,
+                     checks=pa.Check.str_matches(r"^10\.\S+/\S+$", error="is not a DOI (10.xxxx/...)")),
         "registry_ids": _text(nullable=True, required=False),
         "data_cutoff": _text(nullable=True, required=False, checks=pa.Check.str_matches(
             r"^\d{4}-\d{2}(-\d{2})?$", error="is not a date (YYYY-MM-DD or YYYY-MM)")),
@@ -269,8 +289,8 @@ def _results_schema(extend_vocabulary: bool) -> pa.DataFrameSchema:
             "product": _text(checks=_NON_EMPTY),
             "population": _text(checks=_name_check(POPULATIONS, "population", extend_vocabulary)),
             "outcome": _text(checks=_name_check(OUTCOMES, "outcome", extend_vocabulary)),
-            "events": _number("Int64", checks=pa.Check.ge(0, error="must not be negative")),
-            "n": _number("Int64", checks=pa.Check.ge(1, error="must be at least 1")),
+            "events": _events(),
+            "n": _n(),
             "estimate": _number(checks=pa.Check.ge(0, error="must not be negative")),
             "estimate_status": _text(checks=_one_of(ESTIMATE_STATUSES, "estimate_status")),
             "ci_low": _number(),
@@ -278,75 +298,60 @@ def _results_schema(extend_vocabulary: bool) -> pa.DataFrameSchema:
             "ci_high_status": _text(checks=_one_of(CI_HIGH_STATUSES, "ci_high_status")),
             "unit": _text(checks=_one_of(UNITS, "unit")),
             "timepoint": _number(checks=pa.Check.gt(0, error="must be a positive number of months")),
-            "location": _text(checks=_NON_EMPTY),
-            "quote": _text(checks=_NON_EMPTY),
-            "status": _text(checks=_one_of(VERIFICATION, "status")),
-            "note": _text(nullable=True, required=False),
+            **_provenance(),
             "range_low": _number(required=False),
             "range_high": _number(required=False),
-            "check_exempt_reason": _text(nullable=True, required=False),
         },
         unique=["result_id"],
         report_duplicates="exclude_first",
     )
 
 
-def _baseline_schema() -> pa.DataFrameSchema:
-    return pa.DataFrameSchema({
-        "source_id": _text(checks=_NON_EMPTY),
-        "characteristic": _text(checks=pa.Check.str_matches(_NAME, error="is not a valid characteristic name")),
-        "category": _text(nullable=True),
-        "statistic": _text(checks=_one_of(BASELINE_STATISTICS, "statistic")),
-        "events": _number("Int64", checks=pa.Check.ge(0, error="must not be negative")),
-        "n": _number("Int64", checks=pa.Check.ge(1, error="must be at least 1")),
-        "estimate": _number(),
-        "range_low": _number(),
-        "range_high": _number(),
-        "unit": _text(nullable=True),
-        "location": _text(checks=_NON_EMPTY),
-        "quote": _text(checks=_NON_EMPTY),
-        "status": _text(checks=_one_of(VERIFICATION, "status")),
-        "note": _text(nullable=True, required=False),
-        "check_exempt_reason": _text(nullable=True, required=False),
-    })
+BASELINE_SCHEMA = pa.DataFrameSchema({
+    "source_id": _text(checks=_NON_EMPTY),
+    "characteristic": _text(checks=pa.Check.str_matches(_NAME, error="is not a valid characteristic name")),
+    "category": _text(nullable=True),
+    "statistic": _text(checks=_one_of(BASELINE_STATISTICS, "statistic")),
+    "events": _events(),
+    "n": _n(),
+    "estimate": _number(),
+    "range_low": _number(),
+    "range_high": _number(),
+    "unit": _text(nullable=True),
+    **_provenance(),
+})
+
+ADVERSE_EVENTS_SCHEMA = pa.DataFrameSchema({
+    "source_id": _text(checks=_NON_EMPTY),
+    "population": _text(checks=_one_of(POPULATIONS, "population")),
+    "event": _text(checks=_NON_EMPTY),
+    "grade": _text(checks=_one_of(AE_GRADES, "grade")),
+    "events": _events(),
+    "n": _n(),
+    "estimate": _number(checks=pa.Check.in_range(0, 1, error="must be a fraction between 0 and 1")),
+    **_provenance(),
+})
 
 
-def _adverse_events_schema() -> pa.DataFrameSchema:
-    return pa.DataFrameSchema({
-        "source_id": _text(checks=_NON_EMPTY),
-        "population": _text(checks=_one_of(POPULATIONS, "population")),
-        "event": _text(checks=_NON_EMPTY),
-        "grade": _text(checks=_one_of(AE_GRADES, "grade")),
-        "events": _number("Int64", checks=pa.Check.ge(0, error="must not be negative")),
-        "n": _number("Int64", checks=pa.Check.ge(1, error="must be at least 1")),
-        "estimate": _number(checks=pa.Check.in_range(0, 1, error="must be a fraction between 0 and 1")),
-        "location": _text(checks=_NON_EMPTY),
-        "quote": _text(checks=_NON_EMPTY),
-        "status": _text(checks=_one_of(VERIFICATION, "status")),
-        "note": _text(nullable=True, required=False),
-        "check_exempt_reason": _text(nullable=True, required=False),
-    })
-
-
-def _patients_schema() -> pa.DataFrameSchema:
-    return pa.DataFrameSchema({
-        "source_id": _text(checks=_NON_EMPTY),
-        "patient": _number("Int64", nullable=False, checks=pa.Check.ge(1, error="must be at least 1")),
-        "age": _number("Int64", nullable=False, checks=pa.Check.in_range(18, 100, error="is not a plausible adult age")),
-        "sex": _text(checks=_one_of(("M", "F"), "sex")),
-        "monoclonal_globulin": _text(checks=_NON_EMPTY),
-        "iss_stage": _text(checks=_one_of(("I", "II", "III"), "ISS stage")),
-        "prior_lines": _number("Int64", nullable=False, checks=pa.Check.ge(1, error="must be at least 1")),
-        "prior_asct": _text(checks=_one_of(("Yes", "No"), "prior ASCT value")),
-        "extramedullary_disease": _text(checks=_one_of(("No", "EM-E", "EM-B"), "extramedullary disease value")),
-        "bcma_on_mm_cells_pct": _number(nullable=False, checks=pa.Check.in_range(0, 100, error="must be a percentage 0-100")),
-        "infusion_dose_1e8_cells": _number(nullable=False, checks=pa.Check.gt(0, error="must be positive")),
-        "transduction_efficiency_pct": _number(nullable=False, checks=pa.Check.in_range(0, 100, error="must be a percentage 0-100")),
-        "trial": _text(checks=_NON_EMPTY),
-        "location": _text(checks=_NON_EMPTY),
-        "quote": _text(checks=_NON_EMPTY),
-        "note": _text(nullable=True, required=False),
-    }, unique=["source_id", "patient"], report_duplicates="exclude_first")
+PATIENTS_SCHEMA = pa.DataFrameSchema({
+    "source_id": _text(checks=_NON_EMPTY),
+    "patient": _number("Int64", nullable=False, checks=pa.Check.ge(1, error="must be at least 1")),
+    "age": _number("Int64", nullable=False, checks=pa.Check.in_range(18, 100, error="is not a plausible age")),
+    "sex": _text(checks=_one_of(("M", "F"), "sex")),
+    "monoclonal_globulin": _text(checks=_NON_EMPTY),
+    "iss_stage": _text(checks=_one_of(("I", "II", "III"), "ISS stage")),
+    "prior_lines": _number("Int64", nullable=False, checks=pa.Check.ge(1, error="must be at least 1")),
+    "prior_asct": _text(checks=_one_of(("Yes", "No"), "prior ASCT value")),
+    "extramedullary_disease": _text(checks=_one_of(("No", "EM-E", "EM-B"), "extramedullary disease value")),
+    "bcma_on_mm_cells_pct": _number(nullable=False, checks=pa.Check.in_range(0, 100, error="must be a percentage")),
+    "infusion_dose_1e8_cells": _number(nullable=False, checks=pa.Check.gt(0, error="must be positive")),
+    "transduction_efficiency_pct": _number(nullable=False,
+                                           checks=pa.Check.in_range(0, 100, error="must be a percentage")),
+    "trial": _text(checks=_NON_EMPTY),
+    "location": _text(checks=_NON_EMPTY),
+    "quote": _text(checks=_NON_EMPTY),
+    "note": _text(nullable=True, required=False),
+}, unique=["source_id", "patient"], report_duplicates="exclude_first")
 
 
 def _describe_failure(check: str, value) -> str:
@@ -533,6 +538,9 @@ def _validate_table(df, schema, source_name, known_source_ids) -> pd.DataFrame:
     if {"events", "n"} <= set(typed.columns):
         for i, row in enumerate(typed.itertuples(index=False)):
             _count_rules(row, problems, i + 1)
+            if getattr(row, "unit", None) == "proportion" and not _missing(row.estimate) and not 0 <= row.estimate <= 1:
+                problems.append((i + 1, "estimate",
+                                 f"{row.estimate} is not a fraction in [0, 1]; write 45.5% as 0.455"))
     problems += _duplicate_rows(typed, [])
     _raise(sorted(problems, key=lambda p: p[0]), source_name)
     return typed
@@ -565,8 +573,8 @@ class EvidenceBase:
     adverse_events: pd.DataFrame
     patients: pd.DataFrame
 
-    def select(self, outcome: str | Sequence[str] | None = None, population: str | Sequence[str] | None = None,
-               source_id: str | Sequence[str] | None = None, product: str | Sequence[str] | None = None) -> pd.DataFrame:
+    def select(self, outcome: Names = None, population: Names = None, source_id: Names = None,
+               product: Names = None) -> pd.DataFrame:
         """Results rows matching every given filter, joined with the source's label, design, phase and role.
 
         Each filter takes a name or a list of names; ``None`` keeps everything.
@@ -659,8 +667,8 @@ def load_evidence(data_dir: str | Path | None = None) -> EvidenceBase:
     ids = set(sources["source_id"])
     results = validate_results(_read_csv(folder / "results.csv"), str(folder / "results.csv"), ids)
     tables = {}
-    for name, schema in (("baseline", _baseline_schema()), ("adverse_events", _adverse_events_schema()),
-                         ("patients", _patients_schema())):
+    for name, schema in (("baseline", BASELINE_SCHEMA), ("adverse_events", ADVERSE_EVENTS_SCHEMA),
+                         ("patients", PATIENTS_SCHEMA)):
         path = folder / f"{name}.csv"
         tables[name] = _validate_table(_read_csv(path), schema, str(path), ids)
     return EvidenceBase(sources.assign(origin="curated"), results.assign(origin="curated"), **tables)

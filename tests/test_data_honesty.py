@@ -95,7 +95,8 @@ def _percentage_problem(row: pd.Series) -> str | None:
         return f"no percentage in the quote matches the estimate {row['estimate']}"
     if pd.notna(row["events"]) and pd.notna(row["n"]):
         if not any(_agrees(t, 100 * row["events"] / row["n"]) for t in tokens):
-            return f"printed {tokens[0]}% but events/n = {row['events']}/{row['n']} = {100 * row['events'] / row['n']:.2f}%"
+            share = 100 * row["events"] / row["n"]
+            return f"printed {tokens[0]}% but events/n = {row['events']}/{row['n']} = {share:.2f}%"
     elif pd.notna(row["n"]) and row.get("outcome") not in KAPLAN_MEIER_OUTCOMES:
         if not any(_agrees(t, 100 * k / row["n"]) for t in tokens for k in range(int(row["n"]) + 1)):
             return f"printed {tokens[0]}% is no whole number of n = {row['n']} patients"
@@ -223,7 +224,8 @@ def test_single_centre_table_1_has_eleven_patients_matching_table_2(evidence):
     assert (patients["sex"] == "M").sum() == 6
     assert (patients["prior_asct"] == "Yes").sum() == 2
     assert (patients["extramedullary_disease"] != "No").sum() == 2
-    assert patients["prior_lines"].median() == 4 and (patients["prior_lines"].min(), patients["prior_lines"].max()) == (2, 9)
+    lines = patients["prior_lines"]
+    assert lines.median() == 4 and (lines.min(), lines.max()) == (2, 9)
     assert patients["bcma_on_mm_cells_pct"].median() == 66.23
     assert patients["iss_stage"].value_counts().to_dict() == {"II": 6, "III": 4, "I": 1}
     assert patients["monoclonal_globulin"].str.startswith("Light chain").sum() == 5

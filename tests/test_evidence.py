@@ -124,7 +124,8 @@ def test_select_joins_the_source_and_filters(evidence):
     assert len(rows) == 1
     row = rows.iloc[0]
     assert (row["events"], row["n"], row["estimate"]) == (65, 74, 0.878)
-    assert (row["label"], row["design"], row["phase"], row["role"]) == ("LEGEND-2 (5-year)", "single-arm trial", "1", "index")
+    source = (row["label"], row["design"], row["phase"], row["role"])
+    assert source == ("LEGEND-2 (5-year)", "single-arm trial", "1", "index")
     cilta = evidence.select(product=["cilta-cel"], outcome=["ORR", "CR_or_better"])
     assert set(cilta["product"]) == {"cilta-cel"} and set(cilta["outcome"]) == {"ORR", "CR_or_better"}
     assert len(evidence.select()) == len(evidence.results)
