@@ -187,9 +187,17 @@ class AxisCalibration:
             )
         x_center, x_start, x_end, x_thick = row
         y_center, y_start, y_end, y_thick = col
+        left = x_start + (x_thick - 1) / 2
+        bottom = y_end - (y_thick - 1) / 2
+        # Tick marks at the origin stick out of the corner; where the two
+        # axis lines meet, the corner is their crossing.
+        if abs(y_center - left) <= 0.05 * (x_end - x_start):
+            left = y_center
+        if abs(x_center - bottom) <= 0.05 * (y_end - y_start):
+            bottom = x_center
         return cls.from_points(
-            x=[(x_start + (x_thick - 1) / 2, x_range[0]), (x_end - (x_thick - 1) / 2, x_range[1])],
-            y=[(y_end - (y_thick - 1) / 2, y_range[0]), (y_start + (y_thick - 1) / 2, y_range[1])],
+            x=[(left, x_range[0]), (x_end - (x_thick - 1) / 2, x_range[1])],
+            y=[(bottom, y_range[0]), (y_start + (y_thick - 1) / 2, y_range[1])],
             x_unit=x_unit,
         )
 
@@ -270,7 +278,8 @@ def _longest_line(dark: np.ndarray, *, min_length: float, pick: str):
     band_edge = long_rows[-1] if pick == "last" else long_rows[0]
     band = [band_edge]
     step = -1 if pick == "last" else 1
-    while (band[-1] + step) in set(long_rows):
+    long_set = set(long_rows.tolist())
+    while (band[-1] + step) in long_set:
         band.append(band[-1] + step)
     band_rows = np.array(sorted(band))
     in_band = np.isin(rows_s, band_rows) & (lengths >= 0.8 * longest)

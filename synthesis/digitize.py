@@ -34,6 +34,8 @@ from synthesis.step_trace import (
     StepCurve,
     TraceSettings,
     horizontal_strokes,
+    strip_censor_marks,
+    tick_centres,
     line_width,
     steps_from_trace,
     trace_step_curve,
@@ -311,12 +313,14 @@ def digitize_curves(
         runs = ColumnRuns.of(mask)
         settings = TraceSettings(width=line_width(runs))
         flat_runs = ColumnRuns.of(horizontal_strokes(mask, settings.width))
+        runs, tick_columns = strip_censor_marks(runs, flat_runs, settings)
         traced = [steps_from_trace(trace_step_curve(
             runs, ink_runs, flat_runs, start_level=start_row, settings=settings), settings)]
         if _second_curve(mask, traced[0], settings):
             traced.append(steps_from_trace(trace_step_curve(
                 runs, ink_runs, flat_runs, start_level=start_row, settings=settings, lowest=True),
                 settings))
+        ticks = tick_centres(tick_columns)
         traced = [t for t in traced if t is not None]
         if not traced:
             raise FigureError(
@@ -325,7 +329,8 @@ def digitize_curves(
             )
         names = _names(color.hex, traced)
         for name, step in zip(names, traced):
-            curves.append(_to_data(name, color, step, canvas, calibration, palette, labels))
+            marks = _marks_on(step, ticks, settings)
+            curves.append(_to_data(name, color, step, marks, canvas, calibration, palette, labels))
     return DigitizedFigure(
         curves=tuple(curves),
         calibration=calibration,
@@ -566,6 +571,15 @@ def _second_curve(mask: np.ndarray, first: StepCurve | None, settings) -> bool:
     ).sum() >= 0.2 * mask.shape[1]
 
 
+def _marks_on(step: StepCurve, ticks: np.ndarray, settings) -> np.ndarray:
+    """The censor ticks that sit on this curve (one colour may carry two)."""
+    if ticks.size == 0:
+        return ticks
+    level = np.interp(ticks, step.corner_x, step.corner_y, left=np.nan, right=np.nan)
+    keep = np.isfinite(level)
+    return np.concatenate([ticks[keep], step.censor_x])
+
+
 def _names(hex_color: str, traced: list[StepCurve]) -> list[str]:
     if len(traced) == 1:
         return [hex_color]
@@ -579,20 +593,29 @@ def _to_data(
     name: str,
     color: CurveColor,
     step: StepCurve,
+    marks: np.ndarray,
     canvas: _Canvas,
     calibration: AxisCalibration,
     palette: list[CurveColor],
     labels: np.ndarray,
 ) -> DigitizedCurve:
-    corner_x = step.corner_x.copy()
-    x_origin = calibration.to_pixel(0.0, 1.0)[0] - canvas.left
-    # The first plateau starts where the line becomes visible, usually a few
-    # pixels right of the y axis (whose pixels were removed with the frame).
-    if corner_x[0] - x_origin < 4 * TraceSettings(1).dash_gap:
+    corner_x, corner_y = step.corner_x.copy(), step.corner_y.copy()
+    x_origin, y_one = calibration.to_pixel(0.0, 1.0)
+    x_origin, y_one = x_origin - canvas.left, y_one - canvas.top
+    # A Kaplan-Meier curve starts at (0, 1). Its first stretch hides under the
+    # frame (the top axis line at survival 1, the y axis at time 0), whose
+    # pixels were removed: snap a first plateau within a line width of
+    # survival 1 to it, otherwise start at 1 and drop where the line appears.
+    if corner_y[0] - y_one <= step.line_width / 2 + 1.5:
+        corner_y[corner_y == corner_y[0]] = y_one
+    elif corner_y[0] - y_one <= 4 * step.line_width + 6:
+        corner_x = np.concatenate([[corner_x[0], corner_x[0]], corner_x])
+        corner_y = np.concatenate([[y_one, y_one], corner_y])
+    if corner_x[0] - x_origin < 4 * TraceSettings(step.line_width).dash_gap:
         corner_x[0] = x_origin
-    t, s = calibration.to_data(corner_x + canvas.left, step.corner_y + canvas.top)
+    t, s = calibration.to_data(corner_x + canvas.left, corner_y + canvas.top)
     points = pd.DataFrame({"time": np.maximum(t, 0.0), "survival": np.clip(s, 0.0, 1.0)})
-    censor_t = calibration.to_data(step.censor_x + canvas.left, 0.0)[0]
+    censor_t = calibration.to_data(marks + canvas.left, 0.0)[0]
     min_gap = REPORTED_GAP_SHARE * canvas.ink.shape[1]
 
     def time_at(x: float) -> str:

@@ -270,6 +270,7 @@ class StepCurve:
     hidden: list[tuple[int, int]]
     hidden_tail: tuple[int, int] | None
     gap_share: float
+    line_width: float
 
 
 def steps_from_trace(trace: Trace, settings: TraceSettings) -> StepCurve | None:
@@ -348,6 +349,7 @@ def steps_from_trace(trace: Trace, settings: TraceSettings) -> StepCurve | None:
         hidden=_spans(xs_upto[np.isin(kinds_upto, [HIDDEN_FLAT, HIDDEN_TALL])]),
         hidden_tail=hidden_tail,
         gap_share=n_gap / max(1, last + 1),
+        line_width=settings.width,
     )
 
 
@@ -393,3 +395,41 @@ def _spans(columns: np.ndarray) -> list[tuple[int, int]]:
     firsts = np.concatenate([[columns[0]], columns[breaks + 1]])
     lasts = np.concatenate([columns[breaks], [columns[-1]]])
     return [(int(a), int(b)) for a, b in zip(firsts, lasts)]
+
+
+def strip_censor_marks(
+    runs: ColumnRuns, flat_runs: ColumnRuns, settings: TraceSettings
+) -> tuple[ColumnRuns, np.ndarray]:
+    """Cut censor ticks out of the runs; return the cleaned runs and the tick columns.
+
+    A tick crosses the curve and sticks out above it, which a drop never
+    does (a drop starts at the curve and goes down). The part of a run above
+    the curve's horizontal stroke, and as much below it, is the tick; what
+    reaches further down is a drop and is kept.
+    """
+    starts_out, ends_out, ticks = [], [], []
+    for x in range(len(runs.starts)):
+        starts, ends = runs.starts[x].astype(float), runs.ends[x].astype(float)
+        f_starts, f_ends = flat_runs.starts[x], flat_runs.ends[x]
+        for k in range(len(starts)):
+            if ends[k] - starts[k] + 1 <= settings.tall:
+                continue
+            inside = np.nonzero((f_starts >= starts[k]) & (f_ends <= ends[k]))[0]
+            if inside.size == 0:
+                continue
+            line_top, line_bottom = f_starts[inside[0]], f_ends[inside[0]]
+            above = line_top - starts[k]
+            if above <= settings.slack or ends[k] - line_bottom < above - settings.slack:
+                continue
+            ticks.append(x)
+            starts[k] = line_top
+            if ends[k] <= line_bottom + above + 1:
+                ends[k] = line_bottom
+        starts_out.append(starts)
+        ends_out.append(ends)
+    return ColumnRuns(starts_out, ends_out), np.array(ticks, dtype=int)
+
+
+def tick_centres(tick_columns: np.ndarray) -> np.ndarray:
+    """Centre column of each group of adjacent tick columns."""
+    return np.array([(a + b) / 2 for a, b in _spans(tick_columns)], dtype=float)
