@@ -747,7 +747,7 @@ class Workspace:
                 query = query.where(projects.c.deleted_at.is_(None))
             rows = conn.execute(query).mappings().all()
             counts: dict[str, dict[int, int]] = {}
-            for table, key in zip(PROJECT_TABLES, _COUNT_KEYS, strict=True):
+            for key, table in _COUNT_TABLES.items():
                 counts[key] = dict(
                     conn.execute(
                         sa.select(table.c.project_id, sa.func.count()).group_by(table.c.project_id)
@@ -1366,7 +1366,9 @@ class Workspace:
         return self._read(work)
 
 
-_COUNT_KEYS = ("results", "sources", "figures", "curves", "reconstructions", "analyses")
+_COUNT_TABLES = {"sources": user_sources, "results": user_results, "figures": figures,
+                 "curves": curves, "reconstructions": reconstructions, "analyses": analyses}
+_COUNT_KEYS = tuple(_COUNT_TABLES)
 _ITEM_TABLES = {"figure": (figures, "name"), "curve": (curves, "arm"),
                 "reconstruction": (reconstructions, "label")}
 

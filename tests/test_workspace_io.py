@@ -97,7 +97,7 @@ def test_round_trip_is_lossless(ws):
     data = export_project(ws, "review")
     report = import_project(ws, data, rename="review (copy)")
     assert report.project == "review (copy)"
-    assert report.counts == {"results": 3, "sources": 1, "figures": 2, "curves": 2,
+    assert report.counts == {"sources": 1, "results": 3, "figures": 2, "curves": 2,
                              "reconstructions": 1, "analyses": 2}
     original, copy = ws.read_project("review"), ws.read_project("review (copy)")
     assert as_plain(copy) == as_plain(original)
