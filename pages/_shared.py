@@ -65,3 +65,169 @@ def chart_downloads(chart, stem: str) -> None:
 def curated_evidence() -> EvidenceBase:
     """The curated evidence base in ``data/``, validated once per server."""
     return load_evidence()
+
+
+# -- workspace: the current project and saving work to it (issue 7) ---------------------
+
+#: Name of the current workspace project (a plain session-state key, not a widget).
+CURRENT_PROJECT = "workspace_project"
+#: The reviewer's name, written beside everything they save.
+REVIEWER = "workspace_reviewer"
+#: Project created on first use so that there is always somewhere to save.
+DEFAULT_PROJECT = "default"
+
+
+@st.cache_resource(show_spinner=False)
+def _open_workspace(url: str | None):
+    from synthesis.store import open_workspace
+
+    return open_workspace(url)
+
+
+def workspace():
+    """The workspace database (``$BCMA_SYNTH_DB`` or the default file), opened once per server.
+
+    Returns ``None`` after showing why it cannot be opened (locked,
+    read-only, server down); the next rerun tries again.
+    """
+    import os
+
+    from synthesis.store import DB_ENV
+
+    return run_or_report(_open_workspace, os.environ.get(DB_ENV) or None)
+
+
+def _project_names(ws) -> list[str]:
+    names = [p.name for p in ws.list_projects()]
+    if not names:
+        ws.ensure_project(DEFAULT_PROJECT)
+        names = [DEFAULT_PROJECT]
+    return names
+
+
+def project_name() -> str | None:
+    """The current project without drawing anything (created on first use)."""
+    ws = workspace()
+    names = run_or_report(_project_names, ws) if ws is not None else None
+    if not names:
+        return None
+    current = st.session_state.get(CURRENT_PROJECT)
+    if current not in names:
+        current = DEFAULT_PROJECT if DEFAULT_PROJECT in names else names[0]
+        st.session_state[CURRENT_PROJECT] = current
+    return current
+
+
+def current_project() -> str | None:
+    """Sidebar selector of the current project and the reviewer's name; returns the project.
+
+    One call per page (``project = current_project()``); the choice is kept in
+    ``st.session_state[CURRENT_PROJECT]`` across pages. ``None`` if the
+    workspace cannot be opened (the reason is shown).
+    """
+    current = project_name()
+    if current is None:
+        return None
+    names = _project_names(workspace())
+    chosen = st.sidebar.selectbox(
+        "Project", names, index=names.index(current),
+        help="Your work is saved to this workspace project. Manage projects on the Workspace page.",
+    )
+    st.session_state[CURRENT_PROJECT] = chosen
+    st.session_state[REVIEWER] = st.sidebar.text_input(
+        "Your name", value=st.session_state.get(REVIEWER, ""),
+        help="Written beside the rows and items you save, as the reviewer who entered them.",
+    )
+    return chosen
+
+
+def _reviewer() -> str:
+    return st.session_state.get(REVIEWER, "")
+
+
+def _in_project(method: str, *args, **kwargs):
+    """Call ``Workspace.<method>(project, ...)`` on the current project; None after an error."""
+    ws, project = workspace(), project_name()
+    if ws is None or project is None:
+        return None
+    return run_or_report(getattr(ws, method), project, *args, **kwargs)
+
+
+def load_project_evidence():
+    """The current project's own ``(sources, results)`` rows (empty tables if none)."""
+    import pandas as pd
+
+    rows = _in_project("project_evidence")
+    return rows if rows is not None else (pd.DataFrame(), pd.DataFrame())
+
+
+def evidence_with_project() -> EvidenceBase:
+    """The curated base plus the current project's rows (``origin`` = ``"user"``).
+
+    Falls back to the curated base alone, with the reason shown, if the
+    project's rows no longer fit it (e.g. an id now also curated).
+    """
+    sources, results = load_project_evidence()
+    base = curated_evidence()
+    if sources.empty and results.empty:
+        return base
+    return run_or_report(base.combined_with, sources=sources, results=results) or base
+
+
+def save_evidence_rows(sources=None, results=None, *, replace: bool = False) -> bool:
+    """Add reviewer-entered sources and/or results rows to the current project.
+
+    Sources go first so that results may cite them. Returns whether all
+    were saved (a validation message is shown otherwise).
+    """
+    for method, rows in (("add_sources", sources), ("add_results", results)):
+        if rows is not None and len(rows):
+            if _in_project(method, rows, _reviewer(), replace=replace) is None:
+                return False
+    return True
+
+
+def save_figure(image_bytes: bytes, calibration: dict, name: str | None = None):
+    """Keep a figure image and its axis calibration in the current project."""
+    return _in_project("save_figure", image_bytes, calibration, name=name, entered_by=_reviewer())
+
+
+def save_curve(arm: str, entry: dict, figure: str | None = None):
+    """Keep one :data:`RECONSTRUCT_INPUTS` entry (digitized arm) in the current project."""
+    return _in_project(
+        "save_curve", arm, entry["curve"], at_risk=entry.get("at_risk"),
+        censor_times=entry.get("censor_times", ()), figure=figure,
+        origin=entry.get("origin") or "digitized", entered_by=_reviewer(),
+    )
+
+
+def load_curves() -> dict:
+    """The current project's arms in the :data:`RECONSTRUCT_INPUTS` format."""
+    curves = _in_project("list_curves") or []
+    return {c.arm: {"curve": c.curve, "at_risk": c.at_risk, "censor_times": list(c.censor_times),
+                    "origin": c.origin} for c in curves}
+
+
+def save_reconstruction(label: str, entry: dict, inputs: dict | None = None):
+    """Keep one :data:`PSEUDO_IPD` entry, with the ``inputs`` behind it, in the current project."""
+    return _in_project(
+        "save_reconstruction", label, entry["ipd"], inputs=inputs or {},
+        settings=entry.get("settings") or {}, origin=entry.get("origin") or "reconstructed",
+        entered_by=_reviewer(),
+    )
+
+
+def load_reconstructions() -> dict:
+    """The current project's pseudo-IPD in the :data:`PSEUDO_IPD` format."""
+    saved = _in_project("list_reconstructions") or []
+    return {r.label: {"ipd": r.ipd, "origin": r.origin, "settings": r.settings} for r in saved}
+
+
+def save_analysis(kind: str, name: str, settings: dict):
+    """Keep the settings of an analysis (``kind`` e.g. ``"pool"``, ``"compare"``)."""
+    return _in_project("save_analysis", kind, name, settings, entered_by=_reviewer())
+
+
+def load_analyses(kind: str) -> dict:
+    """The current project's saved analyses of ``kind``: ``{name: settings}``."""
+    return {a.name: a.settings for a in _in_project("list_analyses", kind) or []}
