@@ -415,18 +415,19 @@ def read_points_csv(
     """Read a CSV of points or counts; a file without header gets ``columns``.
 
     Digitizers often export bare ``x,y`` lines, so a first row of numbers is
-    read as data rather than as a header.
+    read as data rather than as a header. Lines starting with ``#`` are
+    comments (the synthetic examples say so there).
     """
     name = source or str(getattr(path, "name", path))
     try:
-        table = pd.read_csv(path, dtype="string", skipinitialspace=True)
+        table = pd.read_csv(path, dtype="string", skipinitialspace=True, comment="#")
     except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise InvalidInputError(f"cannot be read as CSV ({exc})", source=name) from None
     header = [str(c).strip() for c in table.columns]
     if all(_is_number(c) for c in header):
         if hasattr(path, "seek"):
             path.seek(0)
-        table = pd.read_csv(path, dtype="string", header=None, skipinitialspace=True)
+        table = pd.read_csv(path, dtype="string", header=None, skipinitialspace=True, comment="#")
         header = list(columns[: table.shape[1]]) + [f"extra_{i}" for i in range(table.shape[1] - len(columns))]
         table.columns = header
     return table
