@@ -16,7 +16,7 @@ censoring counts.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,6 +24,7 @@ import pandas as pd
 
 from synthesis.curve_input import clean_at_risk, clean_censor_times, clean_curve
 from synthesis.errors import InvalidInputError
+from synthesis.survival import kaplan_meier
 
 #: Guyot's adjustment converges in a handful of steps; this bound only guards
 #: against input where it would not (it is never reached on the test suite).
@@ -537,3 +538,52 @@ def _at_risk_check(ipd: pd.DataFrame, published: pd.DataFrame) -> pd.DataFrame:
             "censored": (stop - start) - n_events,
         }
     )
+
+
+def summarise_arms(
+    ipds: Mapping[str, pd.DataFrame],
+    *,
+    landmarks: Sequence[float] = (6.0, 12.0, 24.0),
+    tau: float | None = None,
+) -> pd.DataFrame:
+    """Per-arm summary of (pseudo-)IPD: what a reviewer reads off each curve.
+
+    Parameters
+    ----------
+    ipds : mapping of arm name to DataFrame
+        Columns ``time, event``.
+    landmarks : sequence of float
+        Times (months) for survival with 95% CI; beyond an arm's follow-up
+        they are empty.
+    tau : float, optional
+        RMST horizon; by default the shortest follow-up of the arms, so the
+        RMSTs are comparable.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per arm: ``arm, n, events, median, median_ci_low,
+        median_ci_high, median_text`` (NR when not reached), for each landmark
+        ``survival_<t>`` and ``survival_<t>_ci`` (text), and ``tau, rmst,
+        rmst_ci_low, rmst_ci_high``. Statistics as R's survival computes them
+        (see :mod:`synthesis.survival`).
+    """
+    curves = {arm: kaplan_meier(ipd["time"], ipd["event"]) for arm, ipd in ipds.items()}
+    if not curves:
+        return pd.DataFrame()
+    horizon = min(km.max_follow_up for km in curves.values()) if tau is None else float(tau)
+    rows = []
+    for arm, km in curves.items():
+        median, rmst = km.median, km.restricted_mean(horizon)
+        row = {
+            "arm": arm, "n": km.n, "events": km.events, "median": median.estimate,
+            "median_ci_low": median.ci_low, "median_ci_high": median.ci_high, "median_text": median.text(),
+        }
+        for mark in km.survival_at(list(landmarks)).itertuples():
+            row[f"survival_{mark.time:g}"] = mark.survival
+            row[f"survival_{mark.time:g}_ci"] = (
+                f"{mark.ci_low:.1%}-{mark.ci_high:.1%}" if np.isfinite(mark.survival) else ""
+            )
+        row.update(tau=horizon, rmst=rmst.estimate, rmst_ci_low=rmst.ci_low, rmst_ci_high=rmst.ci_high)
+        rows.append(row)
+    return pd.DataFrame(rows)

@@ -323,3 +323,18 @@ def test_result_is_frozen_and_serialisable(arm):
     assert payload["diagnostics"]["at_risk_check"][0]["n_risk_published"] == table["n_risk"][0]
     summary = result.summary_frame()
     assert summary.loc[0, "events"] == result.events and len(summary) == 1
+
+
+def test_arm_summary_reads_the_curves(arm):
+    from synthesis.reconstruct import summarise_arms
+
+    ipd, points, table = arm
+    rebuilt = reconstruct_ipd(points, at_risk=table).ipd
+    summary = summarise_arms({"true": ipd, "rebuilt": rebuilt}, landmarks=[6, 12, 200])
+    assert summary["arm"].tolist() == ["true", "rebuilt"]
+    assert summary.loc[0, "events"] == ipd["event"].sum()
+    assert summary.loc[0, "tau"] == pytest.approx(min(ipd["time"].max(), rebuilt["time"].max()))
+    assert np.isnan(summary.loc[0, "survival_200"]) and summary.loc[0, "survival_200_ci"] == ""
+    assert summary.loc[1, "survival_12"] == pytest.approx(summary.loc[0, "survival_12"], abs=0.03)
+    km = kaplan_meier(ipd["time"], ipd["event"])
+    assert summary.loc[0, "median_text"] == km.median.text()
