@@ -47,6 +47,8 @@ MAX_FILE_BYTES = 20_000_000
 MAX_PIXELS = 25_000_000
 MIN_SIDE_PX = 50
 
+#: The paper (background) colour covers at least this share of the plot area.
+MIN_PAPER_SHARE = 0.3
 #: Distance from the paper colour (RGB, 0-255) above which a pixel is ink.
 INK_DISTANCE = 45.0
 #: A pixel belongs to a curve colour when it is this close (RGB) to the line
@@ -67,9 +69,9 @@ GRID_LINE_COVER = 0.6
 GRID_LINE_EDGE = 0.05
 #: More ink than this share of the plot area is a photo or a filled chart.
 MAX_INK_SHARE = 0.3
-#: A curve colour with more pixels per column than this share of the plot
+#: A colour whose typical vertical run is taller than this share of the plot
 #: height is a filled area (bars), not a line.
-MAX_FILL_SHARE = 0.2
+MAX_FILL_SHARE = 0.05
 #: Gaps wider than this share of the plot width are reported, not hidden.
 REPORTED_GAP_SHARE = 0.01
 #: A dashed line leaves this share of its flat columns empty (solid: ~0).
@@ -362,6 +364,11 @@ def _canvas(image: np.ndarray, calibration: AxisCalibration) -> _Canvas:
     values, counts = np.unique(packed, return_counts=True)
     mode = values[counts.argmax()]
     paper = pixels[packed == mode].mean(axis=0)
+    if counts.max() < MIN_PAPER_SHARE * packed.size:
+        raise FigureError(
+            "The plot area has no plain background; this looks like a photograph, not a "
+            "Kaplan-Meier figure. Upload the survival figure itself (PNG or JPEG)."
+        )
     if paper.mean() < 128:
         raise FigureError(
             "The plot area is dark; only figures on a light background can be digitized."
@@ -452,10 +459,12 @@ def _palette(canvas: _Canvas) -> list[CurveColor]:
         mask = labels == i
         if np.linalg.norm(palette_rgb[i] - canvas.paper) < MIN_CURVE_STRENGTH:
             continue
-        if not mask.any() or _longest_span(mask) < MIN_CURVE_SPAN * width:
+        if not mask.any():
             continue
-        if mask.sum() / mask.any(axis=0).sum() > MAX_FILL_SHARE * height:
+        if np.median(ColumnRuns.of(mask).heights()) > MAX_FILL_SHARE * height:
             filled.append(i)
+            continue
+        if _longest_span(mask) < MIN_CURVE_SPAN * width:
             continue
         members_rgb = canvas.pixels[mask]
         strength = np.linalg.norm(members_rgb - canvas.paper, axis=1)

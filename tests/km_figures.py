@@ -70,7 +70,7 @@ class Style:
     censor_marker: str | None = "+"
     grid: bool = False
     risk_table: bool = False
-    legend: str | None = "upper right"
+    legend: str | tuple[float, float] | None = "upper right"
     percent: bool = False
     jpeg_quality: int | None = None
     size: tuple[float, float] = (8.0, 6.0)
@@ -240,9 +240,9 @@ def curve_distance(
     return float(max(cKDTree(got).query(true)[0].max(), cKDTree(true).query(got)[0].max()))
 
 
-def with_style(name: str, **changes) -> Style:
-    """A named style with some fields changed."""
-    return replace(STYLES[name], **changes)
+def with_style(base: str, **changes) -> Style:
+    """The style named ``base`` with some fields changed (give it a new ``name``)."""
+    return replace(STYLES[base], **changes)
 
 
 def tube_error(
