@@ -1,6 +1,214 @@
-"""Placeholder until its issue lands: says so on screen, computes nothing."""
+"""Reconstruct IPD: digitized KM curves and risk tables in, pseudo-IPD and its analysis out."""
 
+from pathlib import Path
+
+import pandas as pd
 import streamlit as st
 
-st.title("Not built yet")
-st.info("This page is under construction; no result is shown here yet.")
+from pages._shared import PSEUDO_IPD, RECONSTRUCT_INPUTS, chart_downloads, run_or_report, session_dict
+from synthesis.compare import compare_survival
+from synthesis.curve_input import (
+    AT_RISK_COLUMNS, CURVE_COLUMNS, parse_number_row, read_points_csv, risk_table_from_rows,
+)
+from synthesis.reconstruct import reconstruct_ipd, summarise_arms
+from synthesis.survival import kaplan_meier
+from synthesis.survival_plots import km_chart
+
+ARMS = "reconstruct_arms"  # {arm id: {"name", "curve", "at_risk", "censor_text", "total_events", "n_start", ...}}
+RESULTS = "reconstruct_results"  # {arm id: {"name", "result", "inputs"}}
+NEXT_ID = "reconstruct_next_arm"
+EXAMPLES = Path(__file__).resolve().parents[1] / "data" / "examples"
+SYNTHETIC = "synthetic example"
+SYNTHETIC_NOTE = "SYNTHETIC example: simulated patients, not data from any study."
+POINTS_TEMPLATE = "time,survival\n0,1\n2.1,0.95\n2.1,0.9\n6,0.9\n"
+AT_RISK_TEMPLATE = "time,n_risk\n0,138\n6,86\n12,35\n18,17\n24,7\n30,2\n36,0\n"
+
+st.title("Reconstruct IPD")
+st.caption(
+    "Pseudo individual patient data from a published Kaplan-Meier curve (Guyot et al. 2012): digitized "
+    "points plus the numbers at risk (or only n at the start), optionally the total events and the "
+    "censor-mark times. One tab per arm; the Compare page sees every reconstruction."
+)
+arms, results = session_dict(ARMS), session_dict(RESULTS)
+
+
+def new_arm(name, curve, at_risk=None, censor_times=(), origin="typed", source_key=None) -> None:
+    old = next((k for k, a in arms.items() if a["name"] == name), None)
+    if old is None:
+        st.session_state[NEXT_ID] = st.session_state.get(NEXT_ID, 0) + 1
+    arm_id = old or f"arm{st.session_state[NEXT_ID]}"
+    arms[arm_id] = {
+        "name": name, "origin": origin, "source_key": source_key, "total_events": None, "n_start": None,
+        "curve": pd.DataFrame(curve, columns=list(CURVE_COLUMNS)).astype(float),
+        "at_risk": pd.DataFrame(at_risk if at_risk is not None else [], columns=list(AT_RISK_COLUMNS)).astype(float),
+        "censor_text": " ".join(f"{t:g}" for t in censor_times),
+        "version": arms[old]["version"] + 1 if old else 0,
+    }
+
+
+def load_example() -> None:
+    for key in ("a", "b"):
+        table = {s: read_points_csv(EXAMPLES / f"synthetic_km_arm_{key}{s}.csv", cols)
+                 for s, cols in (("", CURVE_COLUMNS), ("_at_risk", AT_RISK_COLUMNS), ("_censor_times", ("time",)))}
+        new_arm(f"Synthetic arm {key.upper()}", table[""].astype(float), table["_at_risk"].astype(float),
+                table["_censor_times"]["time"].astype(float).tolist(), origin=SYNTHETIC)
+
+
+for name, entry in st.session_state.get(RECONSTRUCT_INPUTS, {}).items():
+    key = repr((entry["curve"].to_numpy().tolist(), None if entry.get("at_risk") is None
+                else entry["at_risk"].to_numpy().tolist(), list(entry.get("censor_times", ()))))
+    if all(a["source_key"] != key for a in arms.values()):
+        new_arm(name, entry["curve"], entry.get("at_risk"), entry.get("censor_times", ()),
+                origin=entry.get("origin", "digitized"), source_key=key)
+        st.info(f"Arm '{name}' was filled in from the Digitize page.", icon=":material/input:")
+
+top = st.columns([2, 2, 1, 1], vertical_alignment="bottom")
+top[0].button("Load the SYNTHETIC example (2 arms)", on_click=load_example, key="rc_example",
+              help=SYNTHETIC_NOTE, icon=":material/science:")
+new_name = top[1].text_input("New arm", placeholder="e.g. cilta-cel PFS", key="rc_new_name")
+if top[2].button("Add arm", key="rc_add") and new_name.strip():
+    if any(a["name"] == new_name.strip() for a in arms.values()):
+        st.error(f"An arm called '{new_name.strip()}' exists already; choose another name.")
+    else:
+        new_arm(new_name.strip(), [(0.0, 1.0)])
+top[3].download_button("Points template", POINTS_TEMPLATE, "points_template.csv", "text/csv", on_click="ignore")
+st.download_button("At-risk template", AT_RISK_TEMPLATE, "at_risk_template.csv", "text/csv", on_click="ignore")
+
+
+def edited(arm_id: str, field: str, columns: tuple[str, ...]) -> pd.DataFrame:
+    """A table editor that starts from the latest edits whenever it is (re)created."""
+    arm = arms[arm_id]
+    key = f"rc_{field}_{arm_id}_{arm['version']}"
+    if key not in st.session_state:
+        arm[f"{field}_base"] = arm[field]
+    config = {c: st.column_config.NumberColumn(c, format="%.4g") for c in columns}
+    arm[field] = st.data_editor(arm[f"{field}_base"], key=key, num_rows="dynamic", hide_index=True,
+                                column_config=config, width="stretch")
+    upload = st.file_uploader(f"Upload {field.replace('_', '-')} CSV", type=["csv", "txt"],
+                              key=f"rc_up_{field}_{arm_id}_{arm['version']}")
+    if upload is not None:
+        table = run_or_report(read_points_csv, upload, columns, source=upload.name)
+        if table is not None and all(c in table for c in columns):
+            arm[field], arm["version"] = table[list(columns)], arm["version"] + 1
+            st.rerun()
+        elif table is not None:
+            st.error(f"{upload.name}: needs the columns {', '.join(columns)}.")
+    return arm[field]
+
+
+def arm_inputs(arm_id: str) -> None:
+    arm, v = arms[arm_id], arms[arm_id]["version"]
+    if arm["origin"] == SYNTHETIC:
+        st.warning(SYNTHETIC_NOTE, icon=":material/science:")
+    left, right = st.columns(2)
+    with left:
+        st.markdown("**Digitized points** (time, survival as fraction or %)")
+        edited(arm_id, "curve", CURVE_COLUMNS)
+    with right:
+        st.markdown("**Numbers at risk** (time, n_risk; first row at time 0)")
+        edited(arm_id, "at_risk", AT_RISK_COLUMNS)
+        ticks = st.text_input("Times under the figure", placeholder="0 6 12 18 24 30 36", key=f"rc_ticks_{arm_id}")
+        counts = st.text_input("Numbers at risk under them", placeholder="138 86 35 17 7 2 0",
+                               key=f"rc_counts_{arm_id}")
+        if st.button("Use the typed risk row", key=f"rc_use_row_{arm_id}"):
+            table = run_or_report(risk_table_from_rows, ticks, counts)
+            if table is not None:
+                arm["at_risk"], arm["version"] = table.astype(float), v + 1
+                st.rerun()
+    cols = st.columns(3)
+    arm["total_events"] = cols[0].number_input("Total events (if reported)", min_value=0, step=1,
+                                               value=arm["total_events"], key=f"rc_events_{arm_id}_{v}")
+    arm["n_start"] = cols[1].number_input("Patients at start (only without a risk table)", min_value=1,
+                                          step=1, value=arm["n_start"], key=f"rc_n_{arm_id}_{v}")
+    arm["censor_text"] = cols[2].text_area("Censor-mark times (optional)", value=arm["censor_text"],
+                                           key=f"rc_marks_{arm_id}_{v}", height=68)
+    name = st.text_input("Arm name", value=arm["name"], key=f"rc_name_{arm_id}_{v}")
+    rename, remove = st.columns(2)
+    if rename.button("Rename", key=f"rc_rename_{arm_id}") and name.strip() and name.strip() != arm["name"]:
+        session_dict(PSEUDO_IPD).pop(arm["name"], None)
+        results.pop(arm_id, None)
+        arm["name"] = name.strip()
+        st.rerun()
+    if remove.button("Remove arm", key=f"rc_remove_{arm_id}"):
+        session_dict(PSEUDO_IPD).pop(arm["name"], None)
+        arms.pop(arm_id), results.pop(arm_id, None)
+        st.rerun()
+
+
+def inputs_of(arm: dict) -> dict:
+    at_risk = arm["at_risk"].dropna(how="all")
+    marks = parse_number_row(arm["censor_text"], source=f"{arm['name']}: censor-mark times")
+    return {"curve": arm["curve"], "at_risk": at_risk if len(at_risk) else None,
+            "n_start": arm["n_start"] if not len(at_risk) else None, "total_events": arm["total_events"],
+            "censor_times": marks or None}
+
+
+if not arms:
+    st.info("Add an arm, or load the SYNTHETIC example to try the page in one click.")
+    st.stop()
+ids = list(arms)
+for arm_id, tab in zip(ids, st.tabs([arms[i]["name"] for i in ids]), strict=True):
+    with tab:
+        arm_inputs(arm_id)
+
+if st.button("Reconstruct", type="primary", key="rc_run", icon=":material/play_arrow:"):
+    for arm_id, arm in arms.items():
+        inputs = run_or_report(inputs_of, arm)
+        result = run_or_report(reconstruct_ipd, **inputs) if inputs is not None else None
+        if result is None:
+            st.caption(f"Arm '{arm['name']}' was not reconstructed; its entries are kept above.")
+            continue
+        results[arm_id] = {"name": arm["name"], "result": result, "inputs": repr(inputs)}
+        session_dict(PSEUDO_IPD)[arm["name"]] = {
+            "ipd": result.ipd, "origin": "reconstructed",
+            "settings": {**result.summary_frame().iloc[0].to_dict(), "arm_origin": arm["origin"]}}
+
+done = {i: r for i, r in results.items() if i in arms}
+if not done:
+    st.stop()
+st.header("Reconstructed arms")
+for arm_id, entry in done.items():
+    current = run_or_report(inputs_of, arms[arm_id])
+    if current is not None and repr(current) != entry["inputs"]:
+        st.warning(f"The inputs of '{entry['name']}' changed after it was reconstructed: press Reconstruct again.")
+ipds = {e["name"]: e["result"].ipd for e in done.values()}
+chart = km_chart({n: kaplan_meier(d["time"], d["event"]) for n, d in ipds.items()},
+                 points={e["name"]: e["result"].fit[["time", "survival"]] for e in done.values()})
+st.altair_chart(chart, width="stretch")
+st.caption("Steps: Kaplan-Meier curves of the reconstructed IPD (ticks: censorings). Circles: the digitized points.")
+chart_downloads(chart, "reconstructed_km")
+
+marks_text = st.text_input("Landmark times (months)", value="6 12 24", key="rc_landmarks")
+tau = st.number_input("RMST horizon tau (months; empty = shortest follow-up)", min_value=0.1, value=None,
+                      key="rc_tau")
+landmarks = run_or_report(parse_number_row, marks_text, source="landmark times")
+summary = run_or_report(summarise_arms, ipds, landmarks=landmarks or [], tau=tau)
+if summary is not None:
+    st.subheader("Per arm")
+    st.dataframe(summary, hide_index=True, width="stretch", key="rc_summary")
+for entry in done.values():
+    result = entry["result"]
+    with st.expander(f"{entry['name']}: at-risk check, cleaning, download", expanded=len(done) == 1):
+        st.dataframe(result.at_risk_check, hide_index=True, width="stretch")
+        st.write(f"Largest gap between the reconstructed KM and the points: {result.max_km_gap:.4f} "
+                 f"(RMS {result.rms_km_gap:.4f}); censorings placed {result.censoring}.")
+        for line in result.cleaning:
+            st.markdown(f"- {line}")
+        for line in result.warnings:
+            st.warning(line)
+        st.download_button(f"IPD of {entry['name']} (CSV)", result.ipd.to_csv(index=False),
+                           f"{entry['name'].replace(' ', '_')}_ipd.csv", "text/csv", on_click="ignore",
+                           key=f"rc_dl_{entry['name']}")
+
+if len(ipds) >= 2:
+    st.subheader("Between two arms")
+    names = list(ipds)
+    pick_a, pick_b = st.columns(2)
+    a = pick_a.selectbox("Arm A", names, index=0, key="rc_arm_a")
+    b = pick_b.selectbox("Arm B (reference)", names, index=1, key="rc_arm_b")
+    if a != b:
+        comparison = run_or_report(compare_survival, ipds[a], ipds[b], tau=tau, n_boot=200, label_a=a, label_b=b)
+        if comparison is not None:
+            st.dataframe(comparison.summary_frame(), hide_index=True, width="stretch", key="rc_comparison")
+            for caveat in comparison.caveats:
+                st.caption(caveat)
