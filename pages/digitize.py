@@ -1,6 +1,168 @@
-"""Placeholder until its issue lands: says so on screen, computes nothing."""
+"""Digitize a figure: image -> calibrated axes -> curves -> the Reconstruct page."""
 
+from __future__ import annotations
+
+
+import pandas as pd
 import streamlit as st
+from PIL import Image, ImageDraw
+from streamlit_image_coordinates import streamlit_image_coordinates
 
-st.title("Not built yet")
-st.info("This page is under construction; no result is shown here yet.")
+from pages._shared import RECONSTRUCT_INPUTS, run_or_report, session_dict
+from synthesis.calibration import AxisCalibration, pixel_from_click
+from synthesis.curve_input import risk_table_from_rows
+from synthesis.digitize import digitize_curves, find_curve_colors, load_figure
+
+STATE = "digitize"  # {"image": bytes, "name": str, "calib": DataFrame, "curves": {...}}
+SHOWN_WIDTH = 800
+CALIB_ROWS = ["x point 1", "x point 2", "y point 1", "y point 2"]
+
+st.title("Digitize a figure")
+st.caption(
+    "Upload a Kaplan-Meier figure, calibrate its axes once, pick the curves, check the "
+    "extracted points over the image and send the arms, with their at-risk rows, to "
+    "Reconstruct IPD."
+)
+state = session_dict(STATE)
+
+
+@st.cache_data(show_spinner=False)
+def _load(data: bytes):
+    return load_figure(data)
+
+
+@st.cache_data(show_spinner=False)
+def _colors(data: bytes, calib: dict):
+    return find_curve_colors(_load(data), AxisCalibration.from_points(**calib))
+
+
+@st.cache_data(show_spinner="Following the curves...")
+def _digitize(data: bytes, calib: dict, colors: tuple[str, ...]):
+    return digitize_curves(_load(data), AxisCalibration.from_points(**calib), list(colors))
+
+
+upload = st.file_uploader("Figure (PNG or JPEG)", type=["png", "jpg", "jpeg"], key="dg_upload")
+if upload is not None and upload.getvalue() != state.get("image"):
+    state.clear()
+    state.update(image=upload.getvalue(), name=upload.name)
+if "image" not in state:
+    st.info("Upload the figure as PNG or JPEG (a screenshot of the PDF page works).")
+    st.stop()
+st.caption(f"Figure: **{state.get('name', 'figure')}** (kept while you work on other pages).")
+image = run_or_report(_load, state["image"])
+if image is None:
+    st.stop()
+height, width = image.shape[:2]
+
+st.subheader("1. Calibrate the axes")
+if "calib" not in state:
+    state["calib"] = pd.DataFrame(
+        {"point": CALIB_ROWS, "axis": ["x", "x", "y", "y"], "pixel": [None] * 4, "value": [None] * 4}
+    )
+left, right = st.columns([3, 2])
+with right:
+    target = st.radio("A click on the image sets", CALIB_ROWS, horizontal=True, key="dg_target")
+    x_unit = st.selectbox("Time unit", ["months", "days", "weeks", "years"], key="dg_unit")
+    with st.form("dg_auto"):
+        st.markdown("**Or detect the axis lines** and type the values at their ends:")
+        x_range = st.text_input("Time axis from, to", "0, 36", key="dg_xrange")
+        y_range = st.text_input("Survival axis from, to (0-1 or 0-100)", "0, 1", key="dg_yrange")
+        detect = st.form_submit_button("Detect axes", icon=":material/straighten:")
+    if detect:
+        try:
+            ranges = [tuple(float(v) for v in text.split(",")) for text in (x_range, y_range)]
+        except ValueError:
+            ranges = None
+            st.error("Type each range as two numbers separated by a comma, e.g. 0, 36.")
+        found = ranges and run_or_report(AxisCalibration.auto_detect, image, *ranges, x_unit=x_unit)
+        if found:
+            table = found.summary_frame()
+            state["calib"] = table.assign(point=CALIB_ROWS)[["point", "axis", "pixel", "value"]]
+            state["calib_version"] = state.get("calib_version", 0) + 1
+with left:
+    shown = min(width, SHOWN_WIDTH)
+    click = streamlit_image_coordinates(Image.fromarray(image), width=shown, key="dg_click", cursor="crosshair")
+    if click and click.get("unix_time") != state.get("last_click"):
+        state["last_click"] = click.get("unix_time")
+        px, py = pixel_from_click(click["x"], click["y"], shown_size=(click["width"], click["height"]),
+                                  image_size=(width, height))
+        row = CALIB_ROWS.index(target)
+        state["calib"].loc[row, "pixel"] = round(px if row < 2 else py, 1)
+        state["calib_version"] = state.get("calib_version", 0) + 1
+with right:
+    state["calib"] = st.data_editor(
+        state["calib"], key=f"dg_calib_{state.get('calib_version', 0)}", hide_index=True,
+        disabled=["point", "axis"], width="stretch",
+        column_config={"pixel": st.column_config.NumberColumn("pixel", format="%.1f"),
+                       "value": st.column_config.NumberColumn("value (as printed)")},
+    )
+if state["calib"][["pixel", "value"]].isna().any().any():
+    st.info("Click two points on each axis and type their values (or detect the axes).")
+    st.stop()
+calibration = run_or_report(AxisCalibration.from_frame, state["calib"], x_unit=x_unit)
+if calibration is None:
+    st.stop()
+calib = {"x": calibration.to_dict()["x"], "y": calibration.to_dict()["y"], "x_unit": x_unit}
+
+st.subheader("2. Pick the curves")
+colors = run_or_report(_colors, state["image"], calib)
+if not colors:
+    st.stop()
+swatches = " ".join(
+    f"<span style='display:inline-block;width:1.2em;height:1.2em;background:{c.hex};"
+    f"border:1px solid #999;vertical-align:middle'></span> <code>{c.hex}</code>" for c in colors
+)
+st.markdown(f"Curve colours found: {swatches}", unsafe_allow_html=True)
+chosen = st.multiselect("Curves to extract", [c.hex for c in colors], default=[c.hex for c in colors],
+                        key="dg_colors")
+if st.button("Extract curves", type="primary", icon=":material/timeline:", disabled=not chosen):
+    figure = run_or_report(_digitize, state["image"], calib, tuple(chosen))
+    if figure is not None:
+        state["curves"] = {
+            c.name: {"name": f"Arm {i + 1}", "color": c.color, "points": c.points,
+                     "censor_times": list(c.censor_times), "warnings": list(c.warnings), "version": 0}
+            for i, c in enumerate(figure.curves)
+        }
+curves = state.get("curves", {})
+if not curves:
+    st.stop()
+
+st.subheader("3. Check, correct and name the arms")
+overlay = Image.fromarray(image).convert("RGB")
+draw = ImageDraw.Draw(overlay)
+for entry in curves.values():
+    xs, ys = calibration.to_pixel(entry["points"].time.to_numpy(), entry["points"].survival.to_numpy())
+    draw.line(list(zip(xs, ys)), fill="#d000d0", width=1)
+    for x, y in zip(xs, ys):
+        draw.ellipse((x - 2.5, y - 2.5, x + 2.5, y + 2.5), outline="#d000d0")
+st.image(overlay, caption="Extracted step corners (magenta) over the figure", width=min(width, SHOWN_WIDTH))
+for key, entry in curves.items():
+    with st.expander(f"{entry['name']} ({key}): {len(entry['points'])} points, "
+                     f"{len(entry['censor_times'])} censor marks", expanded=True):
+        for warning in entry["warnings"]:
+            st.warning(warning, icon=":material/visibility_off:")
+        cols = st.columns([2, 3])
+        entry["name"] = cols[0].text_input("Arm name", entry["name"], key=f"dg_name_{key}")
+        entry["times"] = cols[0].text_input("At-risk times", entry.get("times", ""), key=f"dg_rt_{key}",
+                                            placeholder="0 6 12 18 24 30 36")
+        entry["counts"] = cols[0].text_input("Numbers at risk", entry.get("counts", ""), key=f"dg_rn_{key}",
+                                             placeholder="120 104 73 40 20 6 0")
+        edited = cols[1].data_editor(entry["points"], num_rows="dynamic", key=f"dg_pts_{key}_{entry['version']}",
+                                     width="stretch", height=220)
+        if not edited.equals(entry["points"]):
+            entry["points"], entry["version"] = edited.reset_index(drop=True), entry["version"] + 1
+
+if st.button("Send to Reconstruct IPD", type="primary", icon=":material/send:"):
+    inputs, ok = {}, True
+    for entry in curves.values():
+        at_risk = None
+        if entry["times"].strip() or entry["counts"].strip():
+            at_risk = run_or_report(risk_table_from_rows, entry["times"], entry["counts"])
+            ok = ok and at_risk is not None
+        inputs[entry["name"]] = {"curve": entry["points"].dropna().astype(float), "at_risk": at_risk,
+                                 "censor_times": entry["censor_times"], "origin": "digitized"}
+    if ok and len(inputs) < len(curves):
+        st.error("Two arms have the same name; give each arm its own name.")
+    elif ok:
+        session_dict(RECONSTRUCT_INPUTS).update(inputs)
+        st.switch_page("pages/reconstruct.py")

@@ -286,3 +286,17 @@ def _longest_line(dark: np.ndarray, *, min_length: float, pick: str):
     start = np.median(cols_s[in_band])
     end = np.median(cols_e[in_band]) - 1
     return float(band_rows.mean()), float(start), float(end), len(band_rows)
+
+
+def pixel_from_click(
+    x: float, y: float, *, shown_size: tuple[float, float], image_size: tuple[int, int]
+) -> tuple[float, float]:
+    """Image pixel of a click on the image shown at ``shown_size`` (width, height).
+
+    Pages show large figures scaled down; a click at (x, y) on the shown
+    image is at (x * width / shown_width, y * height / shown_height) in the
+    image itself (origin top-left in both).
+    """
+    if min(shown_size) <= 0:
+        raise InvalidInputError("The clicked image has no size; click on the figure again.")
+    return x * image_size[0] / shown_size[0], y * image_size[1] / shown_size[1]
