@@ -16,6 +16,26 @@ from synthesis.evidence import EvidenceBase, load_evidence
 
 T = TypeVar("T")
 
+
+def _leave_legacy_page_discovery() -> None:
+    """Rerun through ``streamlit_app.py`` when Streamlit skipped it.
+
+    Streamlit decides per process whether the app "uses a pages directory"
+    before any script has run; until ``st.navigation`` has been called once,
+    the first request for a sub-page URL (a bookmark, a shared link) runs that
+    page alone with the legacy file listing as navigation. Clearing the flag
+    and rerunning makes the entry point (and so our navigation) run, as it
+    does for every later request.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
+_leave_legacy_page_discovery()
+
 #: Digitized arms waiting for reconstruction, written by the Digitize page and
 #: read by the Reconstruct page: ``{arm_name: {"curve": DataFrame(time, survival),
 #: "at_risk": DataFrame(time, n_risk) | None, "censor_times": list[float],

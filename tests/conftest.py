@@ -98,14 +98,15 @@ def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
 
 
 def wait_rendered(page, timeout: float = 30_000) -> None:
-    """Wait until Streamlit has finished running the script for the page."""
-    page.wait_for_selector('[data-testid="stAppViewContainer"]', timeout=timeout)
-    page.wait_for_selector('[data-testid="stMain"] h1', timeout=timeout)
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
-        " || !document.querySelector('[data-testid=\"stStatusWidget\"]').innerText.includes('Running')",
-        timeout=timeout,
+    """Wait until Streamlit has finished running the script for the page.
+
+    ``stApp`` carries the script state (``initial`` -> ``running`` ->
+    ``notRunning``); waiting for a title alone can see the previous run.
+    """
+    page.wait_for_selector(
+        '[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=timeout
     )
+    page.wait_for_selector('[data-testid="stMain"] h1', timeout=timeout)
 
 
 @pytest.fixture
@@ -126,3 +127,18 @@ def assert_no_error_elements(page) -> None:
         found = page.locator(selector)
         if found.count():
             pytest.fail(f"{selector} on {page.url}: {found.first.inner_text()[:500]}")
+
+
+def app_test(page_file: str | None = None, timeout: float = 60):
+    """Run the app in AppTest, switched to ``pages/<page_file>`` if given.
+
+    Pages run through the entry point, as Streamlit's navigation needs.
+    """
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=timeout)
+    at.run()
+    if page_file is not None:
+        at.switch_page(f"pages/{page_file}")
+        at.run()
+    return at

@@ -1,7 +1,13 @@
 """Real-browser smoke test: every page renders in chromium without an error element."""
 
 import pytest
-from conftest import assert_no_error_elements
+from conftest import (
+    assert_no_error_elements,
+    free_port,
+    start_streamlit,
+    wait_healthy,
+    wait_rendered,
+)
 
 PAGES = ["", "evidence", "pool", "compare", "digitize", "reconstruct", "workspace"]
 
@@ -18,14 +24,34 @@ def test_page_renders_without_errors(open_app_page, path):
 def test_evidence_filter_and_provenance(open_app_page):
     page = open_app_page("evidence")
     counter = page.get_by_text(" values.", exact=False).first
-    before = counter.inner_text()
-    page.get_by_label("Outcome").first.click()
-    page.get_by_role("option", name="ORR", exact=True).click()
+    total = counter.inner_text()
+    page.get_by_role("combobox", name="Outcome").fill("ORR")
+    page.keyboard.press("Enter")
     page.keyboard.press("Escape")
     page.wait_for_function(
         "before => ![...document.querySelectorAll('p')].some(p => p.innerText === before)",
-        arg=before,
+        arg=total,
     )
-    after = counter.inner_text()
-    assert after != before
+    wait_rendered(page)
+    assert counter.inner_text() != total
+    # Provenance is one click away: selecting a row shows its location and quote.
+    page.locator('[data-testid="stDataFrame"]').first.click(position={"x": 14, "y": 52})
+    page.get_by_text("Location:").wait_for()
     assert_no_error_elements(page)
+
+
+def test_first_request_to_a_sub_page_gets_the_app_navigation(page):
+    """A bookmark opened on a fresh server must not fall back to file listing."""
+    port = free_port()
+    proc = start_streamlit(port, {"BCMA_SYNTH_DB": "/nonexistent-dir/unused.sqlite3"})
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_healthy(url, proc)
+        page.goto(f"{url}/evidence")
+        wait_rendered(page)
+        nav = page.locator('[data-testid="stSidebarNav"]').inner_text()
+        assert "Pool response rates" in nav
+        assert "shared" not in nav.split()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

@@ -1,15 +1,13 @@
 """AppTest: the Evidence page filters and keeps provenance with every row."""
 
+from conftest import app_test
 from streamlit.testing.v1 import AppTest
 
 from synthesis.evidence import load_evidence
 
 
 def _evidence_page() -> AppTest:
-    at = AppTest.from_file("streamlit_app.py", default_timeout=60)
-    at.run()
-    at.switch_page("pages/evidence.py")
-    at.run()
+    at = app_test("evidence.py")
     assert not at.exception
     return at
 

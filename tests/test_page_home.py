@@ -1,13 +1,12 @@
 """AppTest: the Home page renders and lists the studies of the evidence base."""
 
-from streamlit.testing.v1 import AppTest
+from conftest import app_test
 
 from synthesis.evidence import load_evidence
 
 
 def test_home_renders_with_every_study():
-    at = AppTest.from_file("streamlit_app.py", default_timeout=60)
-    at.run()
+    at = app_test()
     assert not at.exception
     assert at.title[0].value == "BCMA CAR-T evidence synthesis"
     table = at.dataframe[0].value
