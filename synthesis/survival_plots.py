@@ -123,7 +123,7 @@ def km_chart(
     max_time = max([km.max_follow_up for km in curves.values()]
                    + [float(f["time"].max()) for f in approx.values()] + [1.0])
     times = at_risk_times(max_time) if times is None else np.asarray(times, dtype=float)
-    color = alt.Color("curve:N", title=None, scale=alt.Scale(domain=labels),
+    color = alt.Color("curve:N", title=None, scale=alt.Scale(domain=labels, scheme="tableau10"),
                       legend=alt.Legend(orient="bottom", labelLimit=400))
     x = alt.X("time:Q", title="Months", scale=alt.Scale(domain=[0, max_time], nice=False))
     y = alt.Y("survival:Q", title=y_title, scale=alt.Scale(domain=[0, 1]),
@@ -161,12 +161,12 @@ def km_chart(
         y=alt.Y("curve:N", title=None, sort=list(curves),
                 axis=alt.Axis(labelLimit=200, labelPadding=18, ticks=False, domain=False)),
         text="n_risk:Q",
-        color=alt.Color("curve:N", scale=alt.Scale(domain=labels), legend=None),
+        color=alt.Color("curve:N", scale=alt.Scale(domain=labels, scheme="tableau10"), legend=None),
     ).properties(width=width, height=max(22 * len(curves), 22), view=alt.ViewConfig(stroke=None))
     return alt.vconcat(curve_panel, risk_panel, spacing=4).resolve_scale(color="shared")
 
 
-def median_chart(rows: pd.DataFrame, *, title: str = "Median (months)", width: int = 520) -> alt.LayerChart:
+def median_chart(rows: pd.DataFrame, *, title: str = "Median (months)", width: int | str = "container") -> alt.LayerChart:
     """Dot-and-whisker chart of published medians, grouped by product.
 
     ``rows`` is :meth:`synthesis.medians.MedianTable.summary_frame`. A
@@ -179,7 +179,7 @@ def median_chart(rows: pd.DataFrame, *, title: str = "Median (months)", width: i
     rows are marked with "immature".
     """
     frame = rows.copy()
-    frame["row"] = [f"{p} | {lab} ({pop})" for p, lab, pop in zip(frame["product"], frame["label"], frame["population"])]
+    frame["row"] = [f"{lab} ({pop})" for lab, pop in zip(frame["label"], frame["population"])]
     order = list(dict.fromkeys(frame["row"]))
     values = pd.concat([frame[c] for c in ("estimate", "ci_low", "ci_high", "follow_up")]).dropna()
     edge = float(values.max()) * 1.08 if len(values) else 12.0
@@ -195,7 +195,7 @@ def median_chart(rows: pd.DataFrame, *, title: str = "Median (months)", width: i
     frame["edge"] = edge
     frame["flag"] = np.where(frame["immature"].fillna(False).astype(bool), "immature", "")
     height = max(22 * len(order), 60)
-    y = alt.Y("row:N", sort=order, title=None, axis=alt.Axis(labelLimit=360))
+    y = alt.Y("row:N", sort=order, title=None, axis=alt.Axis(labelLimit=280))
     x_scale = alt.Scale(domain=[0, edge * 1.12], nice=False)
     color = alt.Color("product:N", title="Product", legend=alt.Legend(orient="bottom", columns=3))
     tooltip = ["label", "product", "population", "text", alt.Tooltip("follow_up:Q", title="median follow-up"),
