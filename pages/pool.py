@@ -53,9 +53,9 @@ left, right = st.columns(2)
 outcome = left.selectbox("Outcome", outcomes, key=remembered("pool_outcome", "ORR"),
                          format_func=lambda o: f"{o}: {OUTCOMES.get(o, 'user-defined')}")
 populations = sorted(pairs.loc[pairs["outcome"] == outcome, "population"].unique())
-if st.session_state.get("pool_population") not in populations:
+if st.session_state[remembered("pool_population", "all")] not in populations:
     st.session_state["pool_population"] = "all" if "all" in populations else populations[0]
-population = right.selectbox("Population", populations, key=remembered("pool_population", "all"),
+population = right.selectbox("Population", populations, key="pool_population",
                              format_func=lambda p: f"{p}: {POPULATIONS.get(p, 'user-defined')}")
 
 st.subheader("Studies")
@@ -97,9 +97,9 @@ with st.expander("Method", expanded=True):
                            help="Scale of pooling. PLO (logit) is the default; PFT's "
                                 "back-transformation can mislead (Schwarzer et al. 2019).")
     methods = [m for m in METHODS if m != "GLMM" or measure == "PLO"]
-    if st.session_state.get("pool_method") not in methods:
+    if st.session_state[remembered("pool_method", "GLMM")] not in methods:
         st.session_state["pool_method"] = methods[0]
-    method = c2.selectbox("Model", methods, key=remembered("pool_method", "GLMM"),
+    method = c2.selectbox("Model", methods, key="pool_method",
                           format_func=lambda m: f"{m}: {METHODS[m]}",
                           help="GLMM: exact binomial likelihood; REML/DL/PM/ML: "
                                "inverse-variance random effects; FE: one common proportion.")
@@ -147,10 +147,11 @@ st.subheader(f"Pooled {outcome} ({population})")
 m1, m2, m3, m4, m5 = st.columns(5)
 m1.metric("Pooled proportion", f"{100 * result.estimate:.1f}%",
           help=f"{100 * level:g}% CI {100 * result.ci_low:.1f}% to {100 * result.ci_high:.1f}%")
-m2.metric(f"{100 * level:g}% CI", f"{100 * result.ci_low:.1f} to {100 * result.ci_high:.1f}%")
+m2.metric(f"{100 * level:g}% CI", f"{100 * result.ci_low:.1f}\u2013{100 * result.ci_high:.1f}%")
 m3.metric("I\u00b2", f"{result.i2:.1f}%", help=f"H\u00b2 = {result.h2:.2f}")
 m4.metric("\u03c4\u00b2", f"{result.tau2:.3g}", help=f"\u03c4 = {result.tau:.3g} ({measure} scale)")
-m5.metric("Q test", f"p = {result.q_p:.3g}", help=f"Q = {result.q:.2f}, df = {result.q_df}")
+m5.metric("Q test p", "< 0.001" if result.q_p < 0.001 else f"{result.q_p:.3f}",
+          help=f"Cochran's Q = {result.q:.2f}, df = {result.q_df}")
 for note in result.notes:
     alarm = result.fallback_reason and "could not be fitted" in note or "beyond [0, 1]" in note
     (st.warning if alarm else st.info)(note)

@@ -1,0 +1,46 @@
+"""Pool response rates in chromium: the forest plot draws, a control re-pools, PNG downloads."""
+
+import pytest
+from conftest import assert_no_error_elements, wait_rendered
+
+pytestmark = pytest.mark.browser
+
+
+def pooled_value(page) -> str:
+    metric = page.locator('[data-testid="stMetric"]').filter(has_text="Pooled proportion").first
+    return metric.locator('[data-testid="stMetricValue"]').inner_text()
+
+
+def test_forest_plot_model_switch_and_png_download(open_app_page):
+    page = open_app_page("pool")
+    assert page.locator('[data-testid="stMain"] h1').first.inner_text() == "Pool response rates"
+    chart = page.locator('[data-testid="stVegaLiteChart"]').first
+    chart.wait_for(timeout=30_000)
+    chart.locator("canvas, svg").first.wait_for(timeout=30_000)
+    assert chart.bounding_box()["height"] > 200  # explicit ~22 px per forest row
+    page.get_by_text("Default: logit with the binomial-normal GLMM", exact=False).first.wait_for()
+    assert_no_error_elements(page)
+    glmm = pooled_value(page)
+
+    model = page.get_by_label("Model", exact=True)
+    model.click()
+    model.fill("FE: common")
+    page.keyboard.press("Enter")
+    page.wait_for_function(
+        "before => { const m = [...document.querySelectorAll('[data-testid=\"stMetric\"]')]"
+        ".find(e => e.innerText.includes('Pooled proportion'));"
+        " return m && !m.innerText.includes(before); }",
+        arg=glmm, timeout=30_000,
+    )
+    wait_rendered(page)
+    assert pooled_value(page) != glmm
+    # the chart redraws with the new model (its marks carry aria labels)
+    page.locator('[aria-label*="Common-effect model"]').first.wait_for(timeout=30_000)
+    assert_no_error_elements(page)
+
+    with page.expect_download(timeout=30_000) as info:
+        page.get_by_role("button", name="Chart as PNG").click()
+    download = info.value
+    assert download.suggested_filename == "forest_ORR_all.png"
+    with open(download.path(), "rb") as handle:
+        assert handle.read(8) == b"\x89PNG\r\n\x1a\n"
