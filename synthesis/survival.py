@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import numpy as np
 import pandas as pd
@@ -166,8 +166,20 @@ def _first_below_half(values: np.ndarray, times: np.ndarray) -> float | None:
     return float(x[0])
 
 
+class _OneRowResult:
+    """A result of a few named numbers: ``to_dict()`` is its fields, ``summary_frame()`` one row."""
+
+    def to_dict(self) -> dict:
+        """JSON-ready dict of every field."""
+        return asdict(self)
+
+    def summary_frame(self) -> pd.DataFrame:
+        """One row with every field."""
+        return pd.DataFrame([self.to_dict()])
+
+
 @dataclass(frozen=True)
-class RestrictedMean:
+class RestrictedMean(_OneRowResult):
     """Restricted mean survival time up to ``tau`` with its standard error."""
 
     tau: float
@@ -176,17 +188,6 @@ class RestrictedMean:
     ci_low: float
     ci_high: float
     conf_level: float = 0.95
-
-    def to_dict(self) -> dict:
-        """JSON-ready dict."""
-        return {
-            "tau": self.tau, "estimate": self.estimate, "std_err": self.std_err,
-            "ci_low": self.ci_low, "ci_high": self.ci_high, "conf_level": self.conf_level,
-        }
-
-    def summary_frame(self) -> pd.DataFrame:
-        """One row: tau, estimate, std_err, ci_low, ci_high."""
-        return pd.DataFrame([self.to_dict()]).drop(columns="conf_level")
 
 
 @dataclass(frozen=True)
@@ -457,20 +458,12 @@ def _two_groups(
 
 
 @dataclass(frozen=True)
-class LogRankTest:
+class LogRankTest(_OneRowResult):
     """Log-rank test of equal survival in two groups."""
 
     statistic: float
     df: int
     p_value: float
-
-    def to_dict(self) -> dict:
-        """JSON-ready dict."""
-        return {"statistic": self.statistic, "df": self.df, "p_value": self.p_value}
-
-    def summary_frame(self) -> pd.DataFrame:
-        """One row: statistic, df, p_value."""
-        return pd.DataFrame([self.to_dict()])
 
 
 def logrank_test(
@@ -498,7 +491,7 @@ def logrank_test(
 
 
 @dataclass(frozen=True)
-class CoxHazardRatio:
+class CoxHazardRatio(_OneRowResult):
     """Hazard ratio of ``group`` against ``reference`` from a Cox model."""
 
     hr: float
@@ -510,18 +503,6 @@ class CoxHazardRatio:
     group: str
     reference: str
     conf_level: float = 0.95
-
-    def to_dict(self) -> dict:
-        """JSON-ready dict."""
-        return {
-            "hr": self.hr, "ci_low": self.ci_low, "ci_high": self.ci_high,
-            "log_hr": self.log_hr, "std_err": self.std_err, "p_value": self.p_value,
-            "group": self.group, "reference": self.reference, "conf_level": self.conf_level,
-        }
-
-    def summary_frame(self) -> pd.DataFrame:
-        """One row with every field."""
-        return pd.DataFrame([self.to_dict()])
 
 
 def cox_hazard_ratio(
