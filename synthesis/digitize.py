@@ -358,11 +358,13 @@ def _canvas(image: np.ndarray, calibration: AxisCalibration) -> _Canvas:
             "The calibrated plot area lies (mostly) outside the image; check the calibration "
             "points and the axis ranges."
         )
-    pixels = image[top:bottom, left:, :3].astype(np.float32)
-    quantized = (pixels // 8).astype(np.int32)
-    packed = (quantized[..., 0] << 10) | (quantized[..., 1] << 5) | quantized[..., 2]
-    values, counts = np.unique(packed, return_counts=True)
-    mode = values[counts.argmax()]
+    raw = image[top:bottom, left:, :3]
+    packed = ((raw[..., 0].astype(np.int32) >> 3) << 10) | ((raw[..., 1] >> 3).astype(np.int32) << 5) | (
+        raw[..., 2] >> 3
+    )
+    counts = np.bincount(packed.ravel(), minlength=1 << 15)
+    mode = int(counts.argmax())
+    pixels = raw.astype(np.float32)
     paper = pixels[packed == mode].mean(axis=0)
     if counts.max() < MIN_PAPER_SHARE * packed.size:
         raise FigureError(
@@ -373,37 +375,36 @@ def _canvas(image: np.ndarray, calibration: AxisCalibration) -> _Canvas:
         raise FigureError(
             "The plot area is dark; only figures on a light background can be digitized."
         )
-    ink = np.linalg.norm(pixels - paper, axis=2) > INK_DISTANCE
-    right = _right_frame(pixels, ink, x_end - left)
-    pixels, ink = pixels[:, :right], ink[:, :right]
+    ink = np.square(pixels - paper).sum(axis=2) > INK_DISTANCE**2
+    greyish = (raw.max(axis=2).astype(np.int16) - raw.min(axis=2)) < 40
+    right = _right_frame(ink & greyish, x_end - left)
+    pixels, ink, greyish = pixels[:, :right], ink[:, :right], greyish[:, :right]
     if ink.mean() > MAX_INK_SHARE:
         raise FigureError(
             f"{ink.mean():.0%} of the plot area is covered; this looks like a photograph or a "
             "filled chart, not Kaplan-Meier curves. Upload the survival figure itself."
         )
-    _remove_grid_lines(pixels, ink)
+    _remove_grid_lines(ink, greyish)
     return _Canvas(pixels=pixels, paper=paper, ink=ink, left=left, top=top)
 
 
-def _right_frame(pixels: np.ndarray, ink: np.ndarray, x_end: float) -> int:
+def _right_frame(grey_ink: np.ndarray, x_end: float) -> int:
     """Column just right of the plot frame (or of the x axis line), else the image edge.
 
     Legends and labels right of the axes must not count as curves.
     """
-    greyish = ink & ((pixels.max(axis=2) - pixels.min(axis=2)) < 40)
-    frame = np.nonzero(greyish.mean(axis=0) >= GRID_LINE_COVER)[0]
+    frame = np.nonzero(grey_ink.mean(axis=0) >= GRID_LINE_COVER)[0]
     frame = frame[frame >= x_end - 2]
     if frame.size:
         return int(frame[0]) + 1
-    rows = np.nonzero(greyish.mean(axis=1) >= GRID_LINE_COVER)[0]
+    rows = np.nonzero(grey_ink.mean(axis=1) >= GRID_LINE_COVER)[0]
     if rows.size:
-        return int(np.nonzero(greyish[rows[-1]])[0].max()) + 1
-    return pixels.shape[1]
+        return int(np.nonzero(grey_ink[rows[-1]])[0].max()) + 1
+    return grey_ink.shape[1]
 
 
-def _remove_grid_lines(pixels: np.ndarray, ink: np.ndarray) -> None:
+def _remove_grid_lines(ink: np.ndarray, greyish: np.ndarray) -> None:
     """Blank grey/black lines that cross the whole plot (grid, axes, frame)."""
-    greyish = (pixels.max(axis=2) - pixels.min(axis=2)) < 40
     for axis in (1, 0):
         line_ink = ink & greyish
         cover = line_ink.mean(axis=axis)
@@ -486,14 +487,18 @@ def _palette(canvas: _Canvas) -> list[CurveColor]:
 
 
 def _longest_span(mask: np.ndarray) -> int:
-    """Widest connected structure (columns), with dash gaps and letter spacing bridged."""
-    bridged = ndimage.binary_dilation(mask, structure=np.ones((1, 9), dtype=bool))
-    bridged = ndimage.binary_dilation(bridged, structure=np.ones((9, 1), dtype=bool))
+    """Widest connected structure (columns), with dash gaps and letter spacing bridged.
+
+    Worked on 3 x 3 blocks (a block is set if any of its pixels is), which
+    bridges gaps of up to about 8 pixels at a ninth of the cost.
+    """
+    rows, cols = (mask.shape[0] // 3) * 3, (mask.shape[1] // 3) * 3
+    blocks = mask[:rows, :cols].reshape(rows // 3, 3, cols // 3, 3).any(axis=(1, 3))
+    bridged = ndimage.binary_dilation(blocks, structure=np.ones((3, 3), dtype=bool))
     components, n = ndimage.label(bridged)
     if n == 0:
         return 0
-    spans = [s[1].stop - s[1].start for s in ndimage.find_objects(components)]
-    return max(spans)
+    return 3 * max(s[1].stop - s[1].start for s in ndimage.find_objects(components))
 
 
 def _is_shade(colour: np.ndarray, accepted: list[np.ndarray], paper: np.ndarray) -> bool:

@@ -278,7 +278,7 @@ def steps_from_trace(trace: Trace, settings: TraceSettings) -> StepCurve | None:
 
     Flat columns at the same height (within one pixel or a third of the line
     width, to absorb anti-aliasing and JPEG noise) form a plateau at their
-    median height; the drop between two plateaus sits at the centre of the
+    mean height; the drop between two plateaus sits at the centre of the
     tall columns between them (the vertical line), or half-way across a short
     gap, or at the reappearance after a long gap. A tall cluster that rises
     above its plateau is a censor mark. Plateaus are then made non-increasing
@@ -292,7 +292,7 @@ def steps_from_trace(trace: Trace, settings: TraceSettings) -> StepCurve | None:
     tail = [i for i in range(last + 1, len(kinds)) if kinds[i] in (HIDDEN_FLAT, HIDDEN_TALL)]
     hidden_tail = (trace.x[tail[0]], trace.x[tail[-1]]) if tail else None
     jitter = max(1.0, settings.width / 3)
-    plateaus: list[list] = []  # [start_x, last_x, [centres]]
+    plateaus: list[list] = []  # [start_x, last_x, sum of centres, count]
     censor_x: list[float] = []
     cluster: list[int] = []  # record indices of the tall columns since the last flat one
     lost_since = False
@@ -309,14 +309,15 @@ def steps_from_trace(trace: Trace, settings: TraceSettings) -> StepCurve | None:
         if kind == GAP:
             continue
         centre = (trace.top[i] + trace.bottom[i]) / 2
-        level = float(np.median(plateaus[-1][2])) if plateaus else centre
+        level = _level(plateaus[-1]) if plateaus else centre
         if plateaus and cluster:
             censor_x += _staircase(trace, cluster, plateaus, settings, jitter)
-            level = float(np.median(plateaus[-1][2]))
+            level = _level(plateaus[-1])
             cluster = []
         if plateaus and abs(centre - level) <= jitter and not lost_since:
             plateaus[-1][1] = x
-            plateaus[-1][2].append(centre)
+            plateaus[-1][2] += centre
+            plateaus[-1][3] += 1
         else:
             if not plateaus:
                 start = x
@@ -324,12 +325,12 @@ def steps_from_trace(trace: Trace, settings: TraceSettings) -> StepCurve | None:
                 start = x - 0.5
             else:
                 start = (plateaus[-1][1] + x) / 2
-            plateaus.append([start, x, [centre]])
+            plateaus.append([start, x, centre, 1])
         cluster = []
         lost_since = False
     if not plateaus:
         return None
-    levels = np.maximum.accumulate([float(np.median(p[2])) for p in plateaus])
+    levels = np.maximum.accumulate([_level(p) for p in plateaus])
     xs, ys = [], []
     for k, plateau in enumerate(plateaus):
         end = plateaus[k + 1][0] if k + 1 < len(plateaus) else plateau[1]
@@ -353,6 +354,11 @@ def steps_from_trace(trace: Trace, settings: TraceSettings) -> StepCurve | None:
     )
 
 
+def _level(plateau: list) -> float:
+    """Mean row of a plateau (its members differ by less than the jitter)."""
+    return plateau[2] / plateau[3]
+
+
 def _staircase(trace: Trace, cluster: list[int], plateaus: list, settings, jitter: float) -> list:
     """Read the drops and censor marks of a run of tall columns; return the marks.
 
@@ -364,9 +370,9 @@ def _staircase(trace: Trace, cluster: list[int], plateaus: list, settings, jitte
     reaching it (the centre of its drop line).
     """
     ticks: list[int] = []
-    recent = [(trace.x[cluster[0]] - 1, float(np.median(plateaus[-1][2])))]
+    recent = [(trace.x[cluster[0]] - 1, _level(plateaus[-1]))]
     for i in cluster:
-        current = float(np.median(plateaus[-1][2]))
+        current = _level(plateaus[-1])
         x = trace.x[i]
         # The drop line of a step a line width back still shows above the
         # current level; only rising above that is a tick.
@@ -380,7 +386,7 @@ def _staircase(trace: Trace, cluster: list[int], plateaus: list, settings, jitte
         if foot <= current + jitter:
             continue
         start = min(x + (settings.width - 1) / 2, trace.x[cluster[-1]])
-        plateaus.append([start, x, [foot]])
+        plateaus.append([start, x, foot, 1])
     marks = []
     for first, last in _spans(np.array(ticks, dtype=int)):
         marks.append((first + last) / 2)
