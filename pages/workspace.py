@@ -16,14 +16,13 @@ st.caption(
     "PostgreSQL URL before starting the app to use another database (see the README)."
 )
 current = current_project()
+if current is None:
+    st.stop()
 
 
-def _select(label: str, key: str, *, deleted: bool = False) -> str | None:
-    projects = [p.name for p in ws.list_projects(include_deleted=deleted) if p.deleted == deleted]
-    if not projects:
-        return None
-    index = projects.index(current) if current in projects else 0
-    return st.selectbox(label, projects, index=index, key=key)
+def _select_deleted() -> str | None:
+    binned = [p.name for p in ws.list_projects(include_deleted=True) if p.deleted]
+    return st.selectbox("Deleted project", binned, key="workspace_bin_which") if binned else None
 
 
 def _done(message: str, project: str | None = None) -> None:
@@ -69,12 +68,11 @@ def _show_contents(project: str) -> None:
         st.write(f"**{title}:** {listed}")
 
 
-if current is not None:
-    with st.expander(f"What '{current}' holds", expanded=False):
-        run_or_report(_show_contents, current)
+with st.expander(f"What '{current}' holds", expanded=False):
+    run_or_report(_show_contents, current)
 
 create_tab, rename_tab, delete_tab, bin_tab, export_tab, import_tab = st.tabs(
-    ["Create", "Rename", "Delete", "Bin", "Export", "Import"]
+    ["Create", "Rename", "Delete", "Bin", "Export", "Import"], key="workspace_tab", on_change="rerun"
 )
 
 with create_tab, st.form("workspace_create", clear_on_submit=True):
@@ -84,25 +82,24 @@ with create_tab, st.form("workspace_create", clear_on_submit=True):
             _done(f"Created project '{name.strip()}' and made it current.", name.strip())
 
 with rename_tab:
-    old = _select("Project to rename", "workspace_rename_from")
+    st.caption(f"Renames the current project, '{current}' (choose it in the sidebar).")
     new = st.text_input("New name", key="workspace_rename_to")
-    if old and st.button("Rename", key="workspace_rename", icon=":material/edit:"):
-        if run_or_report(ws.rename_project, old, new) is not None:
-            _done(f"Renamed '{old}' to '{new.strip()}'.",
-                  new.strip() if old == current else None)
+    if st.button("Rename", key="workspace_rename", icon=":material/edit:"):
+        if run_or_report(ws.rename_project, current, new) is not None:
+            _done(f"Renamed '{current}' to '{new.strip()}'.", new.strip())
 
 with delete_tab:
-    doomed = _select("Project to delete", "workspace_delete_which")
-    if doomed:
-        sure = st.checkbox(f"Yes, move '{doomed}' to the bin", key="workspace_delete_sure")
-        st.caption("A deleted project stays in the bin until you delete it permanently there.")
-        if st.button("Delete project", key="workspace_delete", disabled=not sure,
-                     icon=":material/delete:", type="primary"):
-            if run_or_report(lambda: ws.delete_project(doomed) or True):
-                _done(f"Moved '{doomed}' to the bin; restore it from the Bin tab.")
+    sure = st.checkbox(f"Yes, move '{current}' to the bin", key="workspace_delete_sure")
+    st.caption("Deletes the current project (choose it in the sidebar). It stays in the bin "
+               "until you delete it permanently there.")
+    if st.button("Delete project", key="workspace_delete", disabled=not sure,
+                 icon=":material/delete:", type="primary"):
+        if run_or_report(lambda: ws.delete_project(current) or True):
+            st.session_state.pop("workspace_delete_sure", None)
+            _done(f"Moved '{current}' to the bin; restore it from the Bin tab.")
 
 with bin_tab:
-    binned = _select("Deleted project", "workspace_bin_which", deleted=True)
+    binned = _select_deleted()
     if binned is None:
         st.write("The bin is empty.")
     else:
@@ -117,17 +114,16 @@ with bin_tab:
                 _done(f"Erased '{binned}'.")
 
 with export_tab:
-    chosen = _select("Project to export", "workspace_export_which")
-    if chosen:
-        data = run_or_report(export_project, ws, chosen)
-        if data is not None:
-            st.download_button(
-                f"Download '{chosen}' as zip", data, f"{chosen}.zip", "application/zip",
-                on_click="ignore", icon=":material/download:", key="workspace_export",
-            )
-            st.caption("One zip: your rows as CSV, figures, curves, reconstructions and "
-                       "analyses as JSON, a manifest with checksums. Import it here or with "
-                       "`python -m synthesis workspace import`.")
+    # Only the open tab builds the zip: exporting reads the whole project.
+    data = run_or_report(export_project, ws, current) if export_tab.open else None
+    if data is not None:
+        st.download_button(
+            f"Download '{current}' as zip", data, f"{current}.zip", "application/zip",
+            on_click="ignore", icon=":material/download:", key="workspace_export",
+        )
+        st.caption("One zip: your rows as CSV, figures, curves, reconstructions and analyses "
+                   "as JSON, a manifest with checksums. Import it here or with "
+                   "`python -m synthesis workspace import`.")
 
 with import_tab:
     upload = st.file_uploader("Project export (.zip)", type=["zip"], key="workspace_upload")

@@ -60,7 +60,7 @@ def test_create_rename_and_duplicate_names(db):
     at.button[0].click().run()
     assert "already exists" in messages(at)[1][0]
 
-    by_key(at.selectbox, "workspace_rename_from").select("default")
+    at.sidebar.selectbox[0].select("default").run()
     by_key(at.text_input, "workspace_rename_to").input("pilot")
     by_key(at.button, "workspace_rename").click().run()
     assert messages(at)[0] == ["Renamed 'default' to 'pilot'."]
@@ -70,13 +70,13 @@ def test_create_rename_and_duplicate_names(db):
 def test_delete_needs_confirmation_and_can_be_restored(db):
     open_workspace(db).create_project("keep")
     at = open_page(db)
-    by_key(at.selectbox, "workspace_delete_which").select("keep")
-    at.run()
+    at.sidebar.selectbox[0].select("keep").run()
     assert by_key(at.button, "workspace_delete").disabled
     by_key(at.checkbox, "workspace_delete_sure").check().run()
     by_key(at.button, "workspace_delete").click().run()
     assert not at.exception
     assert [p.name for p in open_workspace(db).list_projects()] == ["default"]
+    assert at.sidebar.selectbox[0].value == "default"
 
     by_key(at.selectbox, "workspace_bin_which").select("keep")
     by_key(at.button, "workspace_restore").click().run()
@@ -89,11 +89,13 @@ def test_projects_table_counts_and_export_button(db):
     ws.create_project("review")
     ws.save_curve("review", "arm A", random_curve())
     at = open_page(db)
+    assert not at.get("download_button")  # the zip is only built when its tab is open
+    at.session_state["workspace_tab"] = "Export"
+    at.run()
     table = at.dataframe[0].value.set_index("name")
     assert table.loc["review", "curves"] == 1 and list(table.index) == ["review"]
-    by_key(at.selectbox, "workspace_export_which").select("review").run()
-    assert not at.exception
-    assert at.get("download_button")
+    assert at.sidebar.selectbox[0].value == "review"
+    assert "Download 'review' as zip" in at.get("download_button")[0].proto.label
 
 
 def test_unusable_database_is_a_message_not_a_traceback(tmp_path, monkeypatch):
