@@ -26,9 +26,9 @@ from synthesis.curve_input import clean_at_risk, clean_censor_times, clean_curve
 from synthesis.errors import InvalidInputError
 from synthesis.survival import kaplan_meier
 
-#: Guyot's adjustment converges in a handful of steps; this bound only guards
-#: against input where it would not (it is never reached on the test suite).
-MAX_ADJUSTMENTS = 100
+#: The bracketed adjustment needs at most about log2(n) + a few walks; this
+#: bound only guards against a walk that is not monotone in the count.
+MAX_ADJUSTMENTS = 60
 
 UNIFORM = "uniform within intervals"
 AT_MARKS = "at censor marks"
@@ -195,11 +195,16 @@ def _fit_interval(grid: _Grid, lo: int, hi: int, end: int, n: int, km_last: floa
     """Walk one interval, adjusting its censoring count as Guyot does.
 
     ``target(result) -> gap`` says how far a walk is from what must be matched
-    (the next number at risk, or the total events); the censoring count moves
-    by the gap until it is 0, or it cannot move further down. Where Guyot's
-    update would cycle between two counts, the count with the smaller gap wins.
+    (the next number at risk, or the total events); a positive gap asks for
+    more censoring. Guyot moves the count by the gap until it is 0 or cannot
+    move down. That step can be slow (when events, not the number at risk,
+    must move) or cycle between two counts (survHE hangs there), so the counts
+    tried keep a bracket, and a step leaving it is replaced by bisection. The
+    solution is Guyot's where his update finds one; otherwise the count with
+    the smallest gap is kept.
     """
     count = int(min(max(guess, 0), n))
+    below, above = -1, n + 1  # largest count with gap > 0, smallest with gap < 0
     tried = {}
     for _ in range(MAX_ADJUSTMENTS):
         times, bins = _place_censorings(grid, lo, end, count)
@@ -207,9 +212,15 @@ def _fit_interval(grid: _Grid, lo: int, hi: int, end: int, n: int, km_last: floa
         result = _walk(grid, lo, hi, n, km_last, cen)
         gap = target(result)
         tried[count] = (abs(gap), result, times, bins)
-        if gap == 0 or (gap < 0 and count == 0):
+        if gap > 0:
+            below = max(below, count)
+        elif gap < 0:
+            above = min(above, count)
+        if gap == 0 or above - below <= 1:
             break
-        count = int(min(max(count + gap, 0), n))
+        step = count + gap
+        count = step if below < step < above else (below + above) // 2
+        count = int(min(max(count, 0), n))
         if count in tried:
             break
     best = min(tried, key=lambda c: (tried[c][0], c))
@@ -360,11 +371,15 @@ def reconstruct_ipd(
     input: censorings are placed at their uniform times (not the midpoints
     between points), capped so the number at risk never goes negative, and a
     negative event count (a point above the estimate) is 0; the adjustment
-    stops where it would cycle and keeps the best count; counts carry forward
-    from the prediction so the pseudo-patients always add up to n. With
-    censor marks, each interval's censorings go to its marks, and the last
-    interval's first guess is its marks times the censorings per mark seen
-    before it (Rogula et al. 2022 argue for using the marks).
+    keeps a bracket of the counts tried and bisects where Guyot's step would
+    leave it or cycle, keeping the best count; counts carry forward from the
+    prediction so the pseudo-patients always add up to n. When the risk table
+    falls to 0 after the curve ends, the curve is taken to be drawn to its
+    last patient: the last interval is fitted to leave one patient at risk at
+    the end (none if the curve ends at 0) instead of using the earlier rate.
+    With censor marks, each interval's censorings go to its marks, and its
+    first guess is its marks times the censorings per mark seen before it
+    (Rogula et al. 2022 argue for using the marks).
 
     References
     ----------
