@@ -20,7 +20,8 @@ python3 -m pip install -q -r requirements-test.txt
 # A throwaway PostgreSQL server for the store tests.
 PG_BIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
 PG_DIR=$(mktemp -d /tmp/bcma-pg.XXXXXX)
-PG_PORT=${BCMA_TEST_PG_PORT:-55432}
+# A free port unless one is given, so that two runs (or a local server) do not collide.
+PG_PORT=${BCMA_TEST_PG_PORT:-$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}
 PG_USER=postgres
 as_pg() { if [ "$(id -u)" -eq 0 ]; then runuser -u "$PG_USER" -- "$@"; else "$@"; fi; }
 if [ "$(id -u)" -eq 0 ]; then chown "$PG_USER" "$PG_DIR"; else PG_USER=$(id -un); fi
