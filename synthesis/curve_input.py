@@ -84,21 +84,22 @@ class CleanCurve:
         return pd.DataFrame({"time": self.time, "survival": self.survival})
 
 
-def _normalise_columns(table: pd.DataFrame, columns: tuple[str, ...], source: str) -> pd.DataFrame:
+def _normalise_columns(table: pd.DataFrame, columns: tuple[str, ...], source: str) -> dict[str, pd.Series]:
+    """The needed columns, matched case- and space-insensitively."""
     if not isinstance(table, pd.DataFrame):
         raise InvalidInputError(
             f"expected a table with columns {', '.join(columns)}", source=source
         )
-    renamed = table.rename(columns=lambda c: str(c).strip().lower())
-    missing = [c for c in columns if c not in renamed.columns]
+    found = {str(c).strip().lower(): c for c in table.columns}
+    missing = [c for c in columns if c not in found]
     if missing:
-        found = ", ".join(map(str, table.columns)) or "none"
+        listed = ", ".join(map(str, table.columns)) or "none"
         raise InvalidInputError(
-            f"needs the columns {', '.join(columns)} (found: {found}); "
+            f"needs the columns {', '.join(columns)} (found: {listed}); "
             "rename the columns or use the template",
             source=source,
         )
-    return renamed.loc[:, list(columns)]
+    return {c: table[found[c]] for c in columns}
 
 
 def _column_numbers(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -117,7 +118,7 @@ def _numeric_columns(
 ) -> tuple[dict[str, np.ndarray], np.ndarray, int]:
     """Numbers of each column, 1-based row numbers, and how many blank rows were dropped."""
     table = _normalise_columns(table, columns, source)
-    parsed = {c: _column_numbers(table[c]) for c in columns}
+    parsed = {c: _column_numbers(series) for c, series in table.items()}
     keep = ~np.logical_and.reduce([blank for _, blank in parsed.values()])
     rows = np.flatnonzero(keep) + 1
     values = {}
