@@ -55,7 +55,7 @@ def forest_rows(result: PoolResult, flagged: Collection[str] = ()) -> pd.DataFra
                      "hi": None, "est_text": "", "weight": None, "weight_text": "", **values})
 
     # weights of the overall model, also inside subgroup blocks (as R meta)
-    overall_weight = dict(zip(result.studies["study"], result.studies["weight"]))
+    overall_weight = dict(zip(result.studies["study"], result.studies["weight"], strict=True))
 
     def block(part: PoolResult, name: str, with_studies: bool = True) -> None:
         for s in part.studies.itertuples() if with_studies else ():

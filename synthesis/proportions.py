@@ -141,7 +141,7 @@ def validate_counts(
                 )
             parsed.append(int(number))
         counts[column] = np.asarray(parsed, dtype=np.int64)
-    for i, (x, size) in enumerate(zip(counts["events"], counts["n"])):
+    for i, (x, size) in enumerate(zip(counts["events"], counts["n"], strict=True)):
         where = {"source": source, "row": first_row + i}
         if size == 0:
             raise InvalidInputError(
@@ -184,7 +184,9 @@ def pooling_candidates(evidence: Any, outcome: str, population: str) -> pd.DataF
     rows = rows[rows["events"].notna() & rows["n"].notna()].copy()
     supersedes = {
         sid: [s for s in str(value).split(";") if s] if not _is_missing(value) else []
-        for sid, value in zip(evidence.sources["source_id"], evidence.sources["supersedes"])
+        for sid, value in zip(
+            evidence.sources["source_id"], evidence.sources["supersedes"], strict=True
+        )
     }
     # only a report that is itself pooled by default can displace an older one
     present = set(rows.loc[rows["role"] != "context", "source_id"])
@@ -199,11 +201,12 @@ def pooling_candidates(evidence: Any, outcome: str, population: str) -> pd.DataF
             seen.add(older)
             superseded_by.setdefault(older, newer)
             stack.extend(supersedes.get(older, []))
-    labels = {sid: lab for sid, lab in zip(evidence.sources["source_id"], evidence.sources["label"])}
+    labels = dict(zip(evidence.sources["source_id"], evidence.sources["label"], strict=True))
     why = []
     for r in rows.itertuples():
         if r.source_id in superseded_by:
-            why.append(f"superseded by {labels.get(superseded_by[r.source_id], superseded_by[r.source_id])}")
+            newer = superseded_by[r.source_id]
+            why.append(f"superseded by {labels.get(newer, newer)}")
         elif getattr(r, "role", None) == "context":
             why.append("context source (other setting or overlapping report)")
         else:
@@ -706,7 +709,8 @@ class PoolResult:
 
     def _pooled_rows(self, prefix: str) -> list[dict[str, Any]]:
         rows = [{
-            "row_type": "pooled", "subgroup": self.label, "study": f"{prefix}: pooled ({self.method})",
+            "row_type": "pooled", "subgroup": self.label,
+            "study": f"{prefix}: pooled ({self.method})",
             "events": int(self.studies["events"].sum()), "n": int(self.studies["n"].sum()),
             "proportion": self.estimate, "ci_low": self.ci_low, "ci_high": self.ci_high,
             "weight": 100.0,
@@ -738,7 +742,8 @@ class PoolResult:
         if self.subgroup_column is not None:
             out["subgroup_column"] = self.subgroup_column
             out["subgroups"] = [
-                {"subgroup": g.label, **{k: v for k, v in g.to_dict().items() if k not in _GROUP_DROP}}
+                {"subgroup": g.label,
+                 **{k: v for k, v in g.to_dict().items() if k not in _GROUP_DROP}}
                 for g in self.subgroups
             ]
             out["test_between"] = self.test_between.to_dict() if self.test_between else None
@@ -896,7 +901,8 @@ def pool_proportions(
     parts = []
     for name in dict.fromkeys(groups):
         keep = np.array([g == name for g in groups])
-        part = _pool(x[keep], size[keep], [s for s, k in zip(labels, keep) if k], **options)
+        names = [s for s, k in zip(labels, keep, strict=True) if k]
+        part = _pool(x[keep], size[keep], names, **options)
         parts.append(replace(part, label=name))
     test = None
     if len(parts) > 1:
@@ -957,7 +963,7 @@ def _pool(
             notes.append("Knapp-Hartung needs at least two studies; z-based interval shown.")
         fit = _fit_inverse_variance(yi, vi, used, hksj and k > 1, level)
     if corrected.any():
-        names = ", ".join(f"'{s}'" for s, c in zip(labels, corrected) if c)
+        names = ", ".join(f"'{s}'" for s, c in zip(labels, corrected, strict=True) if c)
         if used == "GLMM":
             notes.append(
                 f"No continuity correction in the GLMM; 1/2 was added to events and "
@@ -984,7 +990,9 @@ def _pool(
     est, lo, hi = back_transform([fit.beta, *ci_t], measure, nhm)
     pi = back_transform(list(pi_t), measure, nhm) if pi_t else None
     out_of_range = False
-    shown = [("confidence interval", lo, hi)] + ([("prediction interval", *pi)] if pi is not None else [])
+    shown = [("confidence interval", lo, hi)]
+    if pi is not None:
+        shown.append(("prediction interval", *pi))
     for what, a, b in shown:
         if a < 0 or b > 1:
             out_of_range = True
