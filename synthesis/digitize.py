@@ -34,6 +34,7 @@ from synthesis.step_trace import (
     StepCurve,
     TraceSettings,
     horizontal_strokes,
+    is_broken,
     strip_censor_marks,
     tick_centres,
     line_width,
@@ -313,7 +314,7 @@ def digitize_curves(
     for color in chosen:
         mask = labels == palette.index(color)
         runs = ColumnRuns.of(mask)
-        settings = TraceSettings(width=line_width(runs))
+        settings = TraceSettings(width=line_width(runs), broken=is_broken(mask))
         flat_runs = ColumnRuns.of(horizontal_strokes(mask, settings.width))
         runs, tick_columns = strip_censor_marks(runs, flat_runs, settings)
         traced = [steps_from_trace(trace_step_curve(

@@ -64,9 +64,15 @@ class Trace:
 
 @dataclass(frozen=True)
 class TraceSettings:
-    """Pixel sizes derived from the line width ``width`` of one curve."""
+    """Pixel sizes derived from the line width ``width`` of one curve.
+
+    ``broken`` says the colour is drawn dashed or dotted (many empty columns),
+    so that a drop may show as a column of separate dots.
+    """
 
     width: float
+    broken: bool = False
+    look_ahead_columns: int | None = None
 
     @property
     def tall(self) -> float:
@@ -85,6 +91,9 @@ class TraceSettings:
 
     @property
     def look_ahead(self) -> int:
+        """Columns to look ahead across a gap (a dash gap unless set)."""
+        if self.look_ahead_columns is not None:
+            return self.look_ahead_columns
         return int(np.ceil(self.dash_gap)) + 2
 
 
@@ -221,8 +230,13 @@ def _seen_soon(runs: ColumnRuns, x: int, band_top: float, band_bottom: float, se
 
 
 def _dropped_in_gap(runs: ColumnRuns, x: int, band_bottom: float, settings):
-    """A run just below the band, where a short drop fell into a dash gap."""
-    if _seen_soon(runs, x, -np.inf, band_bottom, settings):
+    """A run just below the band, where a short drop fell into a dash gap.
+
+    Not when the band has pixels again in the next two columns: then the run
+    below is a stray (a mark's bar, anti-aliasing) and the curve goes on.
+    """
+    soon = TraceSettings(settings.width, look_ahead_columns=2)
+    if _seen_soon(runs, x, -np.inf, band_bottom, soon):
         return None
     starts, ends = runs.starts[x], runs.ends[x]
     below = np.nonzero((starts > band_bottom) & (starts <= band_bottom + settings.dash_gap))[0]
@@ -235,15 +249,25 @@ def _extend_dashed(runs: ColumnRuns, x: int, top: float, bottom: float, settings
     """Join the pieces of a dashed vertical drop into one run.
 
     Only pieces at least a line width tall count: the thin horizontal bar of
-    a '+' censor mark just below the curve is not part of a drop.
+    a '+' censor mark just below the curve is not part of a drop. A flat
+    piece starts a drop only in dotted lines (whose drops are columns of
+    dots); in solid ones the piece below may be another curve.
     """
-    if bottom - top + 1 <= settings.tall:
+    if bottom - top + 1 <= settings.tall and not settings.broken:
         return bottom
     starts, ends = runs.starts[x], runs.ends[x]
     for s, e in zip(starts, ends):
         if s > bottom and s - bottom - 1 <= settings.dash_gap and e - s + 1 >= settings.width:
             bottom = float(e)
     return bottom
+
+
+def is_broken(mask: np.ndarray) -> bool:
+    """Whether a colour is drawn dashed or dotted: over a fifth of its columns empty."""
+    columns = np.nonzero(mask.any(axis=0))[0]
+    if columns.size < 2:
+        return False
+    return 1 - columns.size / (columns[-1] - columns[0] + 1) > 0.2
 
 
 def line_width(runs: ColumnRuns) -> float:
