@@ -102,6 +102,13 @@ def _normalise_columns(table: pd.DataFrame, columns: tuple[str, ...], source: st
     return {c: table[found[c]] for c in columns}
 
 
+def _refuse_first(bad: np.ndarray, message, rows: np.ndarray, column: str, source: str) -> None:
+    """Raise for the first row where ``bad`` holds; ``message(i)`` says what is wrong there."""
+    if bad.any():
+        first = int(np.argmax(bad))
+        raise InvalidInputError(message(first), source=source, row=int(rows[first]), column=column)
+
+
 def _column_numbers(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """The column as floats (NaN where not a number) and where it was blank."""
     if pd.api.types.is_numeric_dtype(column.dtype) and not pd.api.types.is_bool_dtype(column.dtype):
@@ -199,31 +206,23 @@ def clean_curve(curve: pd.DataFrame, *, percent: bool | None = None, source: str
             "survival read as percent and divided by 100"
             + ("" if percent else f" (largest value {top:g} > {PERCENT_THRESHOLD:g})")
         )
-    outside = (survival > 1 + SURVIVAL_MARGIN) | (survival < -SURVIVAL_MARGIN)
-    if outside.any():
-        first = int(np.argmax(outside))
-        raise InvalidInputError(
-            f"survival {survival[first]:g} is outside [0, 1]; give survival as a "
-            "fraction (0-1) or in percent (0-100, or force it with --percent)",
-            source=source,
-            row=int(rows[first]),
-            column="survival",
-        )
+    _refuse_first(
+        (survival > 1 + SURVIVAL_MARGIN) | (survival < -SURVIVAL_MARGIN),
+        lambda i: f"survival {survival[i]:g} is outside [0, 1]; give survival as a fraction (0-1) "
+        "or in percent (0-100, or force it with --percent)",
+        rows, "survival", source,
+    )
     clipped = (survival > 1) | (survival < 0)
     if clipped.any():
         survival = np.clip(survival, 0.0, 1.0)
         changes.append(f"clipped {int(clipped.sum())} survival value(s) to [0, 1]")
 
     span = float(time.max() - min(time.min(), 0.0))
-    too_early = time < -NEGATIVE_TIME_MARGIN * span
-    if too_early.any():
-        first = int(np.argmax(too_early))
-        raise InvalidInputError(
-            f"time {time[first]:g} is before the start of follow-up; times start at 0",
-            source=source,
-            row=int(rows[first]),
-            column="time",
-        )
+    _refuse_first(
+        time < -NEGATIVE_TIME_MARGIN * span,
+        lambda i: f"time {time[i]:g} is before the start of follow-up; times start at 0",
+        rows, "time", source,
+    )
     if (time < 0).any():
         changes.append(f"set {int((time < 0).sum())} slightly negative time(s) to 0")
         time = np.maximum(time, 0.0)
@@ -243,15 +242,12 @@ def clean_curve(curve: pd.DataFrame, *, percent: bool | None = None, source: str
     # Only a rise above points clearly earlier (beyond click jitter) is refused.
     earlier = np.searchsorted(time, time - CORNER_TIME_MARGIN * span, side="left")
     clear_rise = survival - np.concatenate(([np.inf], np.minimum.accumulate(survival)))[earlier]
-    if clear_rise.max() > MAX_RISE:
-        at = int(np.argmax(clear_rise))
-        raise InvalidInputError(
-            f"the curve rises by {clear_rise[at]:.3f} at time {time[at]:g}; a Kaplan-Meier curve "
-            "never rises: check this point, or whether points of two arms were mixed",
-            source=source,
-            row=int(rows[at]),
-            column="survival",
-        )
+    _refuse_first(
+        clear_rise > MAX_RISE,
+        lambda i: f"the curve rises by {clear_rise[i]:.3f} at time {time[i]:g}; a Kaplan-Meier "
+        "curve never rises: check this point, or whether points of two arms were mixed",
+        rows, "survival", source,
+    )
     if (rise > 0).any():
         survival = isotonic_regression(survival, increasing=False).x
         changes.append(
@@ -339,12 +335,10 @@ def clean_at_risk(at_risk: pd.DataFrame, *, source: str = "at-risk table") -> pd
     for name, bad, what in (
         ("n_risk", (n_risk < 0) | (n_risk != np.round(n_risk)), "must be a whole number of patients, 0 or more"),
         ("time", np.concatenate(([False], np.diff(time) <= 0)), "must be later than the time in the row above"),
-        ("n_risk", np.concatenate(([False], np.diff(n_risk) > 0)), "cannot exceed the number in the row above: patients only leave the risk set"),
+        ("n_risk", np.concatenate(([False], np.diff(n_risk) > 0)),
+         "cannot exceed the number in the row above: patients only leave the risk set"),
     ):
-        if bad.any():
-            first = int(np.argmax(bad))
-            shown = values[name][first]
-            raise InvalidInputError(f"{shown:g} {what}", source=source, row=int(rows[first]), column=name)
+        _refuse_first(bad, lambda i, name=name, what=what: f"{values[name][i]:g} {what}", rows, name, source)
     if n_risk[0] < 1:
         raise InvalidInputError("has nobody at risk at time 0", source=source, row=int(rows[0]), column="n_risk")
     return pd.DataFrame({"time": time, "n_risk": n_risk.astype(int)})
