@@ -89,16 +89,19 @@ def bootstrap_medians(
 ) -> np.ndarray:
     """Kaplan-Meier medians of ``n_boot`` bootstrap resamples (inf = not reached).
 
-    Resampling patients is done as multinomial counts on the distinct
-    times, so all replicates are computed at once; the median follows R's
+    Each replicate draws n patients with replacement (from the arm sorted
+    by time); their counts are summed over the distinct times, so all
+    replicates are computed at once; the median follows R's
     rule (first time at or below 0.5, the midpoint on an exact 0.5 step).
     """
-    times, inverse = np.unique(time, return_inverse=True)
-    counts = rng.multinomial(time.size, np.full(time.size, 1 / time.size), size=n_boot)
-    at_time = np.zeros((n_boot, times.size))
-    deaths = np.zeros((n_boot, times.size))
-    np.add.at(at_time.T, inverse, counts.T)
-    np.add.at(deaths.T, inverse, (counts * event).T)
+    order = np.argsort(time, kind="stable")
+    time, event = time[order], event[order]
+    times, starts = np.unique(time, return_index=True)
+    n = time.size
+    draws = rng.integers(0, n, size=(n_boot, n)) + n * np.arange(n_boot)[:, None]
+    counts = np.bincount(draws.ravel(), minlength=n_boot * n).reshape(n_boot, n)
+    at_time = np.add.reduceat(counts, starts, axis=1)
+    deaths = np.add.reduceat(counts * event, starts, axis=1)
     at_risk = time.size - np.cumsum(at_time, axis=1) + at_time
     with np.errstate(divide="ignore", invalid="ignore"):
         survival = np.cumprod(np.where(at_risk > 0, 1 - deaths / at_risk, 1.0), axis=1)
