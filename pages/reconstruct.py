@@ -185,7 +185,13 @@ landmarks = run_or_report(parse_number_row, marks_text, source="landmark times")
 summary = run_or_report(summarise_arms, ipds, landmarks=landmarks or [], tau=tau)
 if summary is not None:
     st.subheader("Per arm")
-    st.dataframe(summary, hide_index=True, width="stretch", key="rc_summary")
+    shown = [c for c in summary.columns if c not in ("median", "median_ci_low", "median_ci_high")]
+    config = {c: st.column_config.NumberColumn(c.replace("_", " at ") + " mo", format="percent")
+              for c in summary.columns if c.startswith("survival_") and not c.endswith("_ci")}
+    config |= {"median_text": "median (95% CI), mo", "rmst": st.column_config.NumberColumn("RMST", format="%.2f"),
+               "rmst_ci_low": st.column_config.NumberColumn(format="%.2f"),
+               "rmst_ci_high": st.column_config.NumberColumn(format="%.2f")}
+    st.dataframe(summary, hide_index=True, width="stretch", column_order=shown, column_config=config)
 for entry in done.values():
     result = entry["result"]
     with st.expander(f"{entry['name']}: at-risk check, cleaning, download", expanded=len(done) == 1):
