@@ -55,11 +55,14 @@ def main() -> None:
             page.goto(f"{url}/evidence")
             wait_rendered(page)
             rerenders = []
+            box = page.get_by_role("combobox", name="Outcome")
+            counter = page.get_by_text(" values.", exact=False).first
             for outcome in OUTCOMES:
-                counter = page.get_by_text(" values.", exact=False).first
+                # Each outcome adds rows, so the counter text changes every time.
                 before = counter.inner_text()
-                page.get_by_label("Outcome").first.click()
+                box.fill(outcome)
                 option = page.get_by_role("option", name=outcome, exact=True)
+                option.wait_for()
                 started = time.perf_counter()
                 option.click()
                 page.wait_for_function(
@@ -68,11 +71,7 @@ def main() -> None:
                 )
                 rerenders.append(time.perf_counter() - started)
                 page.keyboard.press("Escape")
-                page.locator('[data-testid="stMultiSelect"] [aria-label="Clear all"]').first.click()
-                page.wait_for_function(
-                    "before => [...document.querySelectorAll('p')].some(p => p.innerText === before)",
-                    arg=before,
-                )
+                wait_rendered(page)
 
             for path in PAGES:
                 page.goto(f"{url}/{path}")

@@ -3,12 +3,13 @@
 import pandas as pd
 import streamlit as st
 
-from pages._shared import curated_evidence
+from pages._add_study import add_study_form
+from pages._shared import current_project, evidence_with_project
 from synthesis.evidence import OUTCOMES, POPULATIONS
 
 TABLE_COLUMNS = [
     "label", "product", "population", "outcome", "events", "n", "estimate",
-    "estimate_status", "ci_low", "ci_high", "unit", "timepoint", "status",
+    "estimate_status", "ci_low", "ci_high", "unit", "timepoint", "status", "origin",
 ]
 
 st.title("Evidence")
@@ -17,7 +18,8 @@ st.caption(
     "see its verbatim quote and location."
 )
 
-evidence = curated_evidence()
+project = current_project()
+evidence = evidence_with_project()
 results = evidence.select()
 
 
@@ -61,6 +63,7 @@ event = st.dataframe(
         "n": st.column_config.NumberColumn("n", format="%d"),
         "estimate": st.column_config.NumberColumn("estimate", format="%.4g"),
         "estimate_status": "reported as",
+        "origin": st.column_config.TextColumn("origin", help="curated = data/; user = your project"),
     },
 )
 
@@ -87,6 +90,9 @@ st.download_button(
     "text/csv",
     on_click="ignore",
 )
+
+with st.expander("Add a study the base lacks", icon=":material/add:"):
+    add_study_form(project)
 
 st.subheader("Study cards")
 card_sources = evidence.sources[evidence.sources["source_id"].isin(selected["source_id"])]

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from pages._shared import curated_evidence
+from pages._shared import curated_evidence, current_project
 
 st.title("BCMA CAR-T evidence synthesis")
 st.markdown(
@@ -12,6 +12,7 @@ st.markdown(
     "your own extractions and curves are kept in your workspace."
 )
 
+current_project()
 evidence = curated_evidence()
 sources = evidence.sources
 results = evidence.results

@@ -25,8 +25,9 @@ def test_evidence_filter_and_provenance(open_app_page):
     page = open_app_page("evidence")
     counter = page.get_by_text(" values.", exact=False).first
     total = counter.inner_text()
+    # Enter would pick every fuzzy match ("Select 8 matches"); click the exact option.
     page.get_by_role("combobox", name="Outcome").fill("ORR")
-    page.keyboard.press("Enter")
+    page.get_by_role("option", name="ORR", exact=True).click()
     page.keyboard.press("Escape")
     page.wait_for_function(
         "before => ![...document.querySelectorAll('p')].some(p => p.innerText === before)",

@@ -32,3 +32,69 @@ def test_outcome_and_study_filters_narrow_the_table():
     assert set(shown["label"]) == {label}
     assert len(shown) == (expected["label"] == label).sum()
 
+
+
+def _new_study():
+    import pandas as pd
+
+    from pages._add_study import RESULTS_TEMPLATE, SOURCE_TEMPLATE
+
+    source = SOURCE_TEMPLATE.copy()
+    source.loc[0, ["source_id", "label", "product"]] = ["UserTrial_2026", "User trial (2026)", "test-cel"]
+    source.loc[0, "n_treated"] = 20
+    result = RESULTS_TEMPLATE.copy()
+    result.loc[0, ["result_id", "source_id", "product", "location", "quote"]] = [
+        "UserTrial_2026_ORR", "UserTrial_2026", "test-cel", "Abstract", "ORR was 75% (15/20)."]
+    result.loc[0, ["events", "n"]] = [15, 20]
+    result.loc[0, "estimate"] = 0.75
+    return source, pd.DataFrame(result)
+
+
+def test_added_study_is_saved_to_the_project_and_shown_as_user(tmp_path, monkeypatch):
+    from pages._add_study import RESULTS_DRAFT, SOURCE_DRAFT
+
+    monkeypatch.setenv("BCMA_SYNTH_DB", str(tmp_path / "ws.sqlite3"))
+    at = _evidence_page()
+    source, result = _new_study()
+    at.session_state[SOURCE_DRAFT] = source
+    at.session_state[RESULTS_DRAFT] = result
+    at.sidebar.text_input[0].input("Reviewer A")
+    at.run()
+    at.button(key="evidence_save_rows").click().run()
+    assert not at.exception
+    assert not at.error, [e.value for e in at.error]
+    shown = at.dataframe[0].value
+    mine = shown[shown["origin"] == "user"]
+    assert list(mine["outcome"]) == ["ORR"]
+    assert len(shown) == len(load_evidence().results) + 1
+
+    # A new session (a reload) finds the row in the database.
+    again = _evidence_page()
+    assert (again.dataframe[0].value["origin"] == "user").sum() == 1
+
+
+def test_bad_added_row_names_row_and_column_and_keeps_the_draft(tmp_path, monkeypatch):
+    from pages._add_study import RESULTS_DRAFT, SOURCE_DRAFT
+
+    monkeypatch.setenv("BCMA_SYNTH_DB", str(tmp_path / "ws.sqlite3"))
+    at = _evidence_page()
+    source, result = _new_study()
+    result.loc[0, "events"] = 25  # more events than patients
+    at.session_state[SOURCE_DRAFT] = source
+    at.session_state[RESULTS_DRAFT] = result
+    at.sidebar.text_input[0].input("Reviewer A")
+    at.run()
+    at.button(key="evidence_save_rows").click().run()
+    assert not at.exception
+    message = " ".join(e.value for e in at.error)
+    assert "row 1" in message and "events" in message
+    assert at.session_state[RESULTS_DRAFT].loc[0, "events"] == 25
+
+    # Corrected and saved again: the source saved the first time is updated, not refused.
+    fixed = at.session_state[RESULTS_DRAFT].copy()
+    fixed.loc[0, "events"] = 15
+    at.session_state[RESULTS_DRAFT] = fixed
+    at.run()
+    at.button(key="evidence_save_rows").click().run()
+    assert not at.error, [e.value for e in at.error]
+    assert (at.dataframe[0].value["origin"] == "user").sum() == 1
