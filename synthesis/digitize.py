@@ -75,8 +75,9 @@ MAX_INK_SHARE = 0.3
 MAX_FILL_SHARE = 0.05
 #: Gaps wider than this share of the plot width are reported, not hidden.
 REPORTED_GAP_SHARE = 0.01
-#: A dashed line leaves this share of its flat columns empty (solid: ~0).
-DASHED_GAP_SHARE = 0.12
+#: A dashed line leaves more than this share of its columns empty (matplotlib
+#: "--": about 0.1; solid: under 0.01).
+DASHED_GAP_SHARE = 0.06
 
 SUPPORTED_FORMATS = {"PNG": "PNG", "JPEG": "JPEG", "MPO": "JPEG"}
 
@@ -316,14 +317,17 @@ def digitize_curves(
         runs = ColumnRuns.of(mask)
         settings = TraceSettings(width=line_width(runs), broken=is_broken(mask))
         flat_runs = ColumnRuns.of(horizontal_strokes(mask, settings.width))
-        runs, tick_columns = strip_censor_marks(runs, flat_runs, settings)
+        runs, tick_pixels = strip_censor_marks(runs, flat_runs, settings)
         traced = [steps_from_trace(trace_step_curve(
             runs, ink_runs, flat_runs, start_level=start_row, settings=settings), settings)]
         if _second_curve(mask, traced[0], settings):
-            traced.append(steps_from_trace(trace_step_curve(
-                runs, ink_runs, flat_runs, start_level=start_row, settings=settings, lowest=True),
-                settings))
-        ticks = tick_centres(tick_columns)
+            traced = [
+                steps_from_trace(trace_step_curve(
+                    runs, ink_runs, flat_runs, start_level=start_row, settings=settings,
+                    lowest=lowest, keep_level=True), settings)
+                for lowest in (False, True)
+            ]
+        ticks = tick_centres(tick_pixels)
         traced = [t for t in traced if t is not None]
         if not traced:
             raise FigureError(
@@ -587,12 +591,17 @@ def _second_curve(mask: np.ndarray, first: StepCurve | None, settings) -> bool:
 
 
 def _marks_on(step: StepCurve, ticks: np.ndarray, settings) -> np.ndarray:
-    """The censor ticks that sit on this curve (one colour may carry two)."""
+    """Columns of the censor ticks that sit on this curve (a colour may carry two)."""
     if ticks.size == 0:
-        return ticks
-    level = np.interp(ticks, step.corner_x, step.corner_y, left=np.nan, right=np.nan)
-    keep = np.isfinite(level)
-    return np.concatenate([ticks[keep], step.censor_x])
+        return step.censor_x
+    # The curve's height just left of each tick (a tick may sit at a drop).
+    index = np.searchsorted(step.corner_x, ticks[:, 0], side="right") - 1
+    inside = (index >= 0) & (ticks[:, 0] <= step.corner_x[-1])
+    level = step.corner_y[np.clip(index, 0, len(step.corner_y) - 1)]
+    near = np.abs(ticks[:, 1] - level) <= settings.width + settings.slack
+    below = np.abs(ticks[:, 1] - step.corner_y[np.clip(index + 1, 0, len(step.corner_y) - 1)])
+    on_curve = inside & (near | (below <= settings.width + settings.slack))
+    return np.sort(np.concatenate([ticks[on_curve, 0], step.censor_x]))
 
 
 def _names(hex_color: str, traced: list[StepCurve]) -> list[str]:

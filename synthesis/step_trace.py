@@ -105,6 +105,7 @@ def trace_step_curve(
     start_level: float,
     settings: TraceSettings,
     lowest: bool = False,
+    keep_level: bool = False,
 ) -> Trace:
     """Walk the columns left to right; see the module docstring.
 
@@ -122,6 +123,9 @@ def trace_step_curve(
         Sizes derived from the line width.
     lowest : bool
         Follow the lowest of several same-coloured curves instead of the top one.
+    keep_level : bool
+        The colour carries two curves: at a drop, the top trace stays with the
+        one that goes on at the old level.
     """
     width = settings.width
     level = reach = start_level
@@ -134,15 +138,15 @@ def trace_step_curve(
         # After a drop line the curve continues at its foot, not on the
         # anti-aliased end of the old level.
         prefer = reach if reach > level + width else None
-        run, own = _pick(runs, x, band_top, band_bottom, lowest, prefer), True
+        run, own = _pick(runs, x, band_top, band_bottom, lowest, prefer, width, keep_level), True
         if run is None:
-            run = _dropped_in_gap(runs, x, band_bottom, settings)
+            run = _dropped_in_gap(runs, x, band_top, band_bottom, settings)
         if run is None and _seen_soon(runs, x, band_top, band_bottom, settings):
             trace.add(x, level, reach, GAP)
             x += 1
             continue
         if run is None:
-            run, own = _pick(ink_runs, x, band_top, band_bottom, lowest, prefer), False
+            run, own = _pick(ink_runs, x, band_top, band_bottom, lowest, prefer, width, keep_level), False
         if run is None:
             if _seen_soon(ink_runs, x, band_top, band_bottom, settings):
                 trace.add(x, level, reach, GAP)
@@ -156,7 +160,10 @@ def trace_step_curve(
             x, reach = found[0], max(reach, found[1] - width / 2)
             continue
         top, bottom = run
-        bottom = _extend_dashed(runs if own else ink_runs, x, top, bottom, settings)
+        if lowest or not keep_level:
+            # With two curves in one colour the piece below the top one may be
+            # the other curve; the lowest trace wants it anyway.
+            bottom = _extend_dashed(runs if own else ink_runs, x, top, bottom, settings)
         if bottom - top + 1 > settings.tall:
             trace.add(x, top, bottom, TALL if own else HIDDEN_TALL)
             reach = max(reach, _foot(flat_runs, x, top, bottom, level, settings))
@@ -207,14 +214,20 @@ def _reacquire(flat_runs: ColumnRuns, x: int, band_top: float):
 
 def _pick(
     runs: ColumnRuns, x: int, band_top: float, band_bottom: float, lowest: bool,
-    prefer: float | None = None,
+    prefer: float | None = None, width: float = 1.0, keep_level: bool = False,
 ):
-    """The run in the band: the top (or lowest) one, or the one nearest ``prefer``."""
+    """The run in the band: the top (or lowest) one, or the one nearest ``prefer``.
+
+    With ``keep_level`` (a colour carrying two curves) the top trace keeps
+    to a full-width line at the old level even after a drop: that is the
+    other curve going on.
+    """
     starts, ends = runs.starts[x], runs.ends[x]
     ok = np.nonzero((ends >= band_top) & (starts <= band_bottom))[0]
     if ok.size == 0:
         return None
-    if prefer is not None:
+    full_top = ends[ok[0]] - starts[ok[0]] + 1 >= width - 0.5
+    if prefer is not None and not (keep_level and not lowest and full_top and ok.size > 1):
         i = ok[np.argmin(np.abs((starts[ok] + ends[ok]) / 2 - prefer))]
     else:
         i = ok[-1] if lowest else ok[0]
@@ -229,14 +242,14 @@ def _seen_soon(runs: ColumnRuns, x: int, band_top: float, band_bottom: float, se
     )
 
 
-def _dropped_in_gap(runs: ColumnRuns, x: int, band_bottom: float, settings):
+def _dropped_in_gap(runs: ColumnRuns, x: int, band_top: float, band_bottom: float, settings):
     """A run just below the band, where a short drop fell into a dash gap.
 
     Not when the band has pixels again in the next two columns: then the run
     below is a stray (a mark's bar, anti-aliasing) and the curve goes on.
     """
     soon = TraceSettings(settings.width, look_ahead_columns=2)
-    if _seen_soon(runs, x, -np.inf, band_bottom, soon):
+    if _seen_soon(runs, x, band_top, band_bottom, soon):
         return None
     starts, ends = runs.starts[x], runs.ends[x]
     below = np.nonzero((starts > band_bottom) & (starts <= band_bottom + settings.dash_gap))[0]
@@ -430,7 +443,9 @@ def _spans(columns: np.ndarray) -> list[tuple[int, int]]:
 def strip_censor_marks(
     runs: ColumnRuns, flat_runs: ColumnRuns, settings: TraceSettings
 ) -> tuple[ColumnRuns, np.ndarray]:
-    """Cut censor ticks out of the runs; return the cleaned runs and the tick columns.
+    """Cut censor ticks out of the runs; return the cleaned runs and the ticks.
+
+    The ticks are an array of (column, row of the curve) pairs.
 
     A tick crosses the curve and sticks out above it, which a drop never
     does (a drop starts at the curve and goes down). The part of a run above
@@ -451,15 +466,21 @@ def strip_censor_marks(
             above = line_top - starts[k]
             if above <= settings.slack or ends[k] - line_bottom < above - settings.slack:
                 continue
-            ticks.append(x)
+            ticks.append((x, (line_top + line_bottom) / 2))
             starts[k] = line_top
             if ends[k] <= line_bottom + above + 1:
                 ends[k] = line_bottom
         starts_out.append(starts)
         ends_out.append(ends)
-    return ColumnRuns(starts_out, ends_out), np.array(ticks, dtype=int)
+    return ColumnRuns(starts_out, ends_out), np.array(ticks, dtype=float).reshape(-1, 2)
 
 
-def tick_centres(tick_columns: np.ndarray) -> np.ndarray:
-    """Centre column of each group of adjacent tick columns."""
-    return np.array([(a + b) / 2 for a, b in _spans(tick_columns)], dtype=float)
+def tick_centres(ticks: np.ndarray) -> np.ndarray:
+    """One (column, row) per mark: adjacent tick columns at one height are one mark."""
+    marks: list[list[float]] = []
+    for x, y in ticks:
+        if marks and x - marks[-1][1] <= 1 and abs(y - marks[-1][2]) <= 2:
+            marks[-1][1] = x
+        else:
+            marks.append([x, x, y])
+    return np.array([((a + b) / 2, y) for a, b, y in marks], dtype=float).reshape(-1, 2)
