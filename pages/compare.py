@@ -142,15 +142,22 @@ if len(store) >= 2:
         for caveat in comparison.caveats:
             st.warning(caveat, icon=":material/warning:")
         st.dataframe(comparison.summary_frame(), hide_index=True, width="stretch", key="compare_stats")
-        source_a = entry_a.get("settings", {}).get("source_id")
-        source_b = entry_b.get("settings", {}).get("source_id")
-        if source_a and source_b:
+        sources = ["(not linked)", *evidence.sources["source_id"]]
+        l1, l2 = st.columns(2)
+        linked = []
+        for column, label, entry in ((l1, arm_a, entry_a), (l2, arm_b, entry_b)):
+            current = entry.setdefault("settings", {}).get("source_id") or "(not linked)"
+            chosen = column.selectbox(f"Source of {label}", sources, index=sources.index(current)
+                                      if current in sources else 0, key=f"compare_source_{label}")
+            entry["settings"]["source_id"] = None if chosen == "(not linked)" else chosen
+            linked.append(entry["settings"]["source_id"])
+        if all(linked):
             st.caption("Baseline characteristics as published")
-            st.dataframe(baseline_side_by_side(evidence.baseline, source_a, source_b,
-                                               label_a=arm_a, label_b=arm_b), hide_index=True, width="stretch")
+            st.dataframe(baseline_side_by_side(evidence.baseline, *linked, label_a=arm_a, label_b=arm_b),
+                         hide_index=True, width="stretch")
         else:
-            st.caption("Link both curves to a source (on the Reconstruct page) to see their baseline "
-                       "characteristics side by side. " + CROSS_TRIAL_CAVEAT)
+            st.caption("Link both curves to their source to see the baseline characteristics side by side. "
+                       + CROSS_TRIAL_CAVEAT)
 
 st.subheader("Methods")
 methods = methods_paragraph(

@@ -14,7 +14,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from synthesis.compare import CROSS_TRIAL_CAVEAT, bootstrap_medians, compare_survival, methods_paragraph
+from synthesis.compare import (
+    CROSS_TRIAL_CAVEAT, baseline_side_by_side, bootstrap_medians, compare_survival, methods_paragraph,
+)
 from synthesis.errors import InvalidInputError
 from synthesis.survival import kaplan_meier
 
@@ -143,3 +145,22 @@ def test_methods_paragraph_states_methods():
                              comparison=compare_survival(a, b, n_boot=200), approximate_models=["Weibull"])
     for phrase in ("not imputed", "McGrath", "Efron", "cross-trial", "approximate, from summary statistics"):
         assert phrase in text
+
+
+def test_baseline_side_by_side():
+    baseline = pd.DataFrame(
+        [
+            ("S1", "age", None, "median", None, 11, 58.0, 54.0, 70.0, "years"),
+            ("S1", "sex", "male", "proportion", 6, 11, 0.545, None, None, "proportion"),
+            ("S2", "age", None, "median", None, 74, 54.5, 27.0, 74.0, "years"),
+            ("S2", "prior_ASCT", "yes", "proportion", None, 74, 0.243, None, None, "proportion"),
+        ],
+        columns=["source_id", "characteristic", "category", "statistic", "events", "n", "estimate",
+                 "range_low", "range_high", "unit"],
+    )
+    table = baseline_side_by_side(baseline, "S1", "S2", label_a="one", label_b="two").set_index("characteristic")
+    assert list(table.columns) == ["category", "one", "two"]
+    assert table.loc["age", "one"] == "median 58 (54-70) years"
+    assert table.loc["age", "two"] == "median 54.5 (27-74) years"
+    assert table.loc["sex", "one"] == "6/11 (54.5%)" and table.loc["sex", "two"] == ""
+    assert table.loc["prior_ASCT", "two"] == "24.3%"

@@ -70,6 +70,8 @@ def test_compares_two_injected_ipds():
     assert any("cross-trial" in w.value for w in at.warning)
     # Baseline of the two linked sources shown side by side.
     assert any("Baseline" in c.value for c in at.caption)
+    baseline = frame_with(at, "characteristic")
+    assert list(baseline.columns)[-2:] == ["Arm A (synthetic)", "Arm B (synthetic)"]
 
 
 def test_tau_beyond_follow_up_is_a_message_not_a_traceback():
