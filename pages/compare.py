@@ -9,7 +9,9 @@ from synthesis.compare import (
     CROSS_TRIAL_CAVEAT, baseline_side_by_side, compare_survival, methods_paragraph, read_ipd,
 )
 from synthesis.evidence import POPULATIONS
-from synthesis.medians import ENDPOINTS, METHODS, landmark_table, median_table, pool_medians
+from synthesis.medians import (
+    ENDPOINTS, METHODS, SHORT_FOLLOW_UP_MONTHS, landmark_table, median_table, pool_medians,
+)
 from synthesis.survival import kaplan_meier
 from synthesis.survival_plots import km_chart, median_chart
 
@@ -56,7 +58,7 @@ else:
     st.altair_chart(chart, width="stretch")
     st.caption("Dot: median with 95% CI. Open arrow: not reached (from its lower 95% limit, else the "
                "median follow-up). Grey cross: median follow-up. 'immature': median beyond the "
-               "follow-up, or NR at under 24 months.")
+               f"follow-up, or NR at under {SHORT_FOLLOW_UP_MONTHS:g} months of follow-up.")
     chart_downloads(chart, f"median_{endpoint}")
     st.download_button("Table as CSV", rows.to_csv(index=False), f"median_{endpoint}.csv", "text/csv",
                        on_click="ignore")

@@ -129,14 +129,14 @@ def km_chart(
     y = alt.Y("survival:Q", title=y_title, scale=alt.Scale(domain=[0, 1]),
               axis=alt.Axis(format="%"))
     steps = step_frame(curves)
-    layers = [
-        alt.Chart(steps).mark_line(interpolate="step-after").encode(
+    layers = []
+    if curves:
+        layers.append(alt.Chart(steps).mark_line(interpolate="step-after").encode(
             x=x, y=y, color=color,
             tooltip=["curve", alt.Tooltip("time:Q", format=".1f"),
                      alt.Tooltip("survival:Q", format=".3f")],
-        )
-    ]
-    if show_ci:
+        ))
+    if show_ci and curves:
         layers.insert(0, alt.Chart(steps).mark_area(interpolate="step-after", opacity=0.15).encode(
             x=x, y="ci_low:Q", y2="ci_high:Q", color=color))
     censored = _censor_frame(curves)
@@ -154,6 +154,9 @@ def km_chart(
         layers.append(alt.Chart(digitized).mark_point(filled=False, size=25, color="black").encode(
             x=x, y=y, tooltip=["curve", "time", "survival"]))
     curve_panel = alt.layer(*layers).properties(width=width, height=height)
+    if not curves:
+        # Only smooth approximations: nobody is at risk in a fitted curve.
+        return alt.vconcat(curve_panel)
     risk = at_risk_table(curves, times)
     risk_panel = alt.Chart(risk).mark_text(fontSize=11).encode(
         x=alt.X("time:Q", title="Numbers at risk", scale=alt.Scale(domain=[0, max_time], nice=False),

@@ -45,3 +45,10 @@ def test_chart_has_steps_points_dashed_approximation_and_risk_rows():
     assert f"C ({APPROXIMATE_LABEL})" in text
     assert len(spec["vconcat"]) == 2
     assert '"n_risk"' in text
+
+
+def test_chart_with_only_an_approximation_has_no_risk_table():
+    t = np.linspace(0, 10, 5)
+    spec = json.loads(km_chart({}, approximate={"C": pd.DataFrame({"time": t, "survival": np.exp(-t / 5)})}).to_json())
+    assert len(spec["vconcat"]) == 1
+    assert "strokeDash" in json.dumps(spec)
