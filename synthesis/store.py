@@ -486,10 +486,26 @@ def prepare_rows(
         from synthesis import evidence
 
         known = curated_sources | (set(own_sources["source_id"]) if len(own_sources) else set())
-        checked = (evidence.validate_sources(df, label) if kind == "sources"
-                   else evidence.validate_results(df, label, known, extend_vocabulary=True))
-        if isinstance(checked, pd.DataFrame):
-            df = checked.drop(columns=[c for c in ("origin",) if c in checked.columns])
+
+        def validate(rows: pd.DataFrame, name: str) -> pd.DataFrame:
+            if kind == "sources":
+                return evidence.validate_sources(rows, name)
+            return evidence.validate_results(rows, name, known, extend_vocabulary=True)
+
+        df = validate(df, label).drop(columns=["origin"], errors="ignore")
+        # Rules across rows (e.g. no repeated row) must hold for the project as a whole,
+        # which is what EvidenceBase.combined_with will check when a page reads it.
+        stored = own_sources if kind == "sources" else own_results
+        kept = stored[~stored[key].isin(seen)] if len(stored) else stored
+        if len(kept):
+            kept = kept.drop(columns=[c for c in PROVENANCE_COLUMNS if c in kept.columns])
+            try:
+                validate(pd.concat([kept, df], ignore_index=True), label)
+            except InvalidInputError as exc:
+                raise InvalidInputError(
+                    f"together with the project's {len(kept)} stored {kind} rows (numbered "
+                    f"first): {exc}",
+                ) from exc
     return [{str(c): _row_value(v) for c, v in zip(df.columns, values, strict=True)}
             for values in df.itertuples(index=False, name=None)]
 

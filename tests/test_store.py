@@ -332,7 +332,8 @@ def test_failure_half_way_leaves_the_database_as_it_was(ws):
     ws.add_sources("p", sample_sources(), "ann")
     ws.add_results("p", sample_results(2), "ann")
     before = ws.read_project("p")
-    big = sample_results(3 * store.CHUNK).assign(result_id=lambda d: d["result_id"] + "_big")
+    big = sample_results(3 * store.CHUNK).assign(result_id=lambda d: d["result_id"] + "_big",
+                                                 quote=lambda d: d["quote"] + " big")
     undo = fail_after_statements(ws.engine, 2, "user_results")
     try:
         with pytest.raises(Boom):
@@ -417,3 +418,13 @@ def test_a_bad_url_is_explained():
 def test_an_unknown_database_kind_is_explained():
     with pytest.raises(WorkspaceError, match="cannot use the database URL"):
         open_workspace("nosuchdb://user@host/x")
+
+
+def test_rows_added_in_two_batches_must_fit_together(ws):
+    ws.create_project("p")
+    ws.add_sources("p", sample_sources(), "ann")
+    ws.add_results("p", sample_results(1), "ann")
+    same_content = sample_results(1).assign(result_id="user_again")
+    with pytest.raises(InvalidInputError, match="together with the project's 1 stored"):
+        ws.add_results("p", same_content, "ann")
+    assert len(ws.project_evidence("p")[1]) == 1

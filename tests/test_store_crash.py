@@ -45,7 +45,8 @@ if mode == "hang-mid-write":
                 print("MID-WRITE", flush=True)
                 time.sleep(600)
     sa.event.listen(ws.engine, "after_cursor_execute", hold)
-    big = sample_results(4 * store.CHUNK).assign(result_id=lambda d: d["result_id"] + "_big")
+    big = sample_results(4 * store.CHUNK).assign(result_id=lambda d: d["result_id"] + "_big",
+                                                 quote=lambda d: d["quote"] + " big")
     ws.add_results("p", big, "child")
 elif mode == "loop":
     ipd = pd.DataFrame({{"time": np.linspace(0, 60, 40000), "event": np.arange(40000) % 2}})
