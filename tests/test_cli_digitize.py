@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import pandas as pd
 import pytest
 from km_figures import STYLES, render_km_figure
@@ -46,11 +48,25 @@ def test_auto_axes_and_one_colour_to_stdout(figure, capsys):
         "--color", "#ff7f0e",
     ])
     assert code == 0
-    lines = capsys.readouterr().out.splitlines()
-    assert lines[0] == "curve,time,survival"
-    assert {line.split(",")[0] for line in lines[1:]} == {"#ff7f0e"}
-    first = lines[1].split(",")
-    assert float(first[1]) == 0.0 and float(first[2]) == 1.0
+    text = capsys.readouterr().out
+    assert text.splitlines()[0] == "curve,time,survival"
+    points = pd.read_csv(io.StringIO(text))
+    assert set(points.curve) == {"#ff7f0e"}
+    assert points.iloc[0][["time", "survival"]].tolist() == [0.0, 1.0]
+
+
+def test_output_feeds_reconstruct(figure, tmp_path, capsys):
+    """Image -> digitize -> reconstruct on the command line, one arm."""
+    fig, path = figure
+    curve, marks, at_risk, ipd = (tmp_path / n for n in ("a.csv", "m.csv", "r.csv", "ipd.csv"))
+    assert main(["digitize", str(path), *_calib_flags(fig), "--color", fig.colors["A"],
+                 "--out", str(curve), "--censor-out", str(marks)]) == 0
+    fig.at_risk["A"].to_csv(at_risk, index=False)
+    assert main(["reconstruct", "--curve", str(curve), "--at-risk", str(at_risk),
+                 "--censor-times", str(marks), "--out", str(ipd)]) == 0
+    patients = pd.read_csv(ipd)
+    assert len(patients) == fig.at_risk["A"].n_risk.iloc[0]
+    assert abs(patients.event.sum() - fig.arms["A"].event.sum()) <= 3
 
 
 def test_fractional_pixels_are_accepted(figure, tmp_path):

@@ -60,15 +60,28 @@ def run(args: argparse.Namespace) -> int:
     figure = digitize_curves(image, calibration, colors=args.color)
     points = figure.points_frame()
     if args.out:
-        points.to_csv(args.out, index=False)
+        with open(args.out, "w", encoding="utf-8") as out:
+            write_csv(points, out)
     else:
-        points.to_csv(sys.stdout, index=False)
+        write_csv(points, sys.stdout)
     if args.censor_out:
-        figure.censor_frame().to_csv(args.censor_out, index=False)
+        with open(args.censor_out, "w", encoding="utf-8") as out:
+            write_csv(figure.censor_frame(), out)
     for curve in figure.curves:
         for warning in curve.warnings:
             print(f"warning: {curve.name}: {warning}", file=sys.stderr)
     return 0
+
+
+def write_csv(frame, out) -> None:
+    """CSV with the curve names quoted.
+
+    A colour name starts with '#', which CSV readers that skip comment lines
+    (pandas' ``comment="#"``, as ``reconstruct`` reads) would take for one.
+    """
+    out.write(",".join(frame.columns) + "\n")
+    for row in frame.itertuples(index=False):
+        out.write(",".join([f'"{row[0]}"', *(repr(float(v)) for v in row[1:])]) + "\n")
 
 
 def calibration_from_args(args: argparse.Namespace) -> AxisCalibration | None:
