@@ -120,8 +120,11 @@ def workspace():
 def _project_names(ws) -> list[str]:
     names = [p.name for p in ws.list_projects()]
     if not names:
-        ws.ensure_project(DEFAULT_PROJECT)
-        names = [DEFAULT_PROJECT]
+        # Never leave the reviewer without somewhere to save; skip names left in the bin.
+        binned = {p.name for p in ws.list_projects(include_deleted=True)}
+        name = next(n for n in (DEFAULT_PROJECT, *(f"{DEFAULT_PROJECT} {i}" for i in range(2, 10**6)))
+                    if n not in binned)
+        names = [ws.ensure_project(name).name]
     return names
 
 

@@ -808,15 +808,25 @@ class Workspace:
         raise self._not_found(name)
 
     def ensure_project(self, name: str) -> ProjectSummary:
-        """Return project ``name``, creating it if it does not exist yet."""
+        """Return live project ``name``, creating it if no project has that name.
+
+        Raises :class:`ProjectExistsError` if it sits in the bin (restore it
+        or choose another name).
+        """
         try:
             return self.project(name)
         except ProjectNotFoundError:
             try:
                 return self.create_project(name)
-            except (ProjectExistsError, WorkspaceError):
-                # Another session created it meanwhile, or it sits in the bin.
-                return self.project(name, include_deleted=True)
+            except WorkspaceError:
+                # Another session may have created it meanwhile; if not, say why.
+                summary = self.project(name, include_deleted=True)
+                if summary.deleted:
+                    self._check_free_now(name)
+                return summary
+
+    def _check_free_now(self, name: str) -> None:
+        self._read(lambda conn: self._check_free(conn, name))
 
     def rename_project(self, name: str, new_name: str) -> ProjectSummary:
         """Give project ``name`` the name ``new_name``."""

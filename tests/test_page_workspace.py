@@ -84,6 +84,15 @@ def test_delete_needs_confirmation_and_can_be_restored(db):
     assert sorted(p.name for p in open_workspace(db).list_projects()) == ["default", "keep"]
 
 
+def test_a_project_is_always_available(db):
+    ws = open_workspace(db)
+    ws.create_project("default")
+    ws.delete_project("default")
+    at = open_page(db)
+    assert at.sidebar.selectbox[0].options == ["default 2"]
+    assert [p.name for p in ws.list_projects(include_deleted=True)] == ["default", "default 2"]
+
+
 def test_projects_table_counts_and_export_button(db):
     ws = open_workspace(db)
     ws.create_project("review")

@@ -428,3 +428,10 @@ def test_rows_added_in_two_batches_must_fit_together(ws):
     with pytest.raises(InvalidInputError, match="together with the project's 1 stored"):
         ws.add_results("p", same_content, "ann")
     assert len(ws.project_evidence("p")[1]) == 1
+
+
+def test_ensure_project_does_not_hand_out_a_deleted_project(ws):
+    ws.create_project("default")
+    ws.delete_project("default")
+    with pytest.raises(ProjectExistsError, match="in the bin"):
+        ws.ensure_project("default")
