@@ -122,8 +122,10 @@ def _project_names(ws) -> list[str]:
     if not names:
         # Never leave the reviewer without somewhere to save; skip names left in the bin.
         binned = {p.name for p in ws.list_projects(include_deleted=True)}
-        name = next(n for n in (DEFAULT_PROJECT, *(f"{DEFAULT_PROJECT} {i}" for i in range(2, 10**6)))
-                    if n not in binned)
+        name, number = DEFAULT_PROJECT, 1
+        while name in binned:
+            number += 1
+            name = f"{DEFAULT_PROJECT} {number}"
         names = [ws.ensure_project(name).name]
     return names
 
