@@ -33,13 +33,15 @@ class ColumnRuns:
 
     @classmethod
     def of(cls, mask: np.ndarray) -> ColumnRuns:
-        padded = np.pad(mask, ((1, 1), (0, 0))).astype(np.int8)
-        edges = np.diff(padded, axis=0).T
-        xs, ys = np.nonzero(edges == 1)
-        xe, ye = np.nonzero(edges == -1)
+        # Column-major and contiguous, so that runs come out sorted by column.
+        padded = np.zeros((mask.shape[1], mask.shape[0] + 2), dtype=np.int8)
+        padded[:, 1:-1] = mask.T
+        edges = np.diff(padded, axis=1)
+        xs, ys = np.nonzero(edges)
+        rising = edges[xs, ys] == 1
         columns = np.arange(1, mask.shape[1])
-        starts = np.split(ys, np.searchsorted(xs, columns))
-        ends = np.split(ye - 1, np.searchsorted(xe, columns))
+        starts = np.split(ys[rising], np.searchsorted(xs[rising], columns))
+        ends = np.split(ys[~rising] - 1, np.searchsorted(xs[~rising], columns))
         return cls(starts, ends)
 
     def heights(self) -> np.ndarray:
