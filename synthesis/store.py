@@ -96,10 +96,14 @@ def frame_to_json(frame: pd.DataFrame) -> dict:
 
     Floats are kept as Python floats (``json`` writes their shortest exact
     ``repr``), missing values as ``null``; the dtype of every column is
-    recorded. The index is not kept: frames come back with a RangeIndex.
+    recorded. The index is not kept: frames come back with a RangeIndex;
+    column names come back as text, and a missing value in an ``object``
+    column as ``None``.
     """
     if not isinstance(frame, pd.DataFrame):
         raise InvalidInputError(f"expected a table (DataFrame), got {type(frame).__name__}")
+    if not frame.columns.is_unique:
+        raise InvalidInputError("the table has two columns of the same name; rename one")
     columns, dtypes, data = [], [], []
     for name in frame.columns:
         series = frame[name]
@@ -128,12 +132,9 @@ def _dtype(name: str):
 
 
 def _storable_dtype(dtype) -> bool:
-    if isinstance(dtype, pd.StringDtype) or dtype == object:
-        return True
-    if isinstance(dtype, np.dtype):
-        return dtype.kind in "biuf"
-    return isinstance(dtype, (pd.BooleanDtype, pd.core.arrays.integer.IntegerDtype,
-                              pd.core.arrays.floating.FloatingDtype))
+    types = pd.api.types
+    return (isinstance(dtype, pd.StringDtype) or dtype == object or types.is_bool_dtype(dtype)
+            or types.is_integer_dtype(dtype) or types.is_float_dtype(dtype))
 
 
 def _json_scalar(value: Any) -> Any:

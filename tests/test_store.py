@@ -435,3 +435,28 @@ def test_ensure_project_does_not_hand_out_a_deleted_project(ws):
     ws.delete_project("default")
     with pytest.raises(ProjectExistsError, match="in the bin"):
         ws.ensure_project("default")
+
+
+@pytest.mark.parametrize("column", [
+    pd.Series([0.1 + 0.2, np.nan, -0.0, 1e-300, np.inf], dtype="float64"),
+    pd.Series([1, 2, -3, 2**62, 0], dtype="int64"),
+    pd.Series([1, None, 3, 4, 5], dtype="Int64"),
+    pd.Series([True, False, True, True, False], dtype=bool),
+    pd.Series(["a", None, "é, \"x\"\n", "", "z"], dtype="str"),
+    pd.Series(["a", None, 1, 2.5, True], dtype=object),
+    pd.Series([1.5, None, 2.0, 3.0, 4.0], dtype="float32"),
+])
+def test_frame_codec_is_exact_per_dtype(column):
+    frame = pd.DataFrame({"x": column})
+    back = store.frame_from_json(store.frame_to_json(frame))
+    assert back["x"].dtype == column.dtype
+    pd.testing.assert_frame_equal(back, frame)
+    if column.dtype == np.float64:
+        assert bits(back) == bits(frame)
+
+
+def test_frame_codec_refuses_what_it_cannot_keep():
+    with pytest.raises(InvalidInputError, match="datetime64"):
+        store.frame_to_json(pd.DataFrame({"when": pd.to_datetime(["2026-01-01"])}))
+    with pytest.raises(InvalidInputError, match="two columns of the same name"):
+        store.frame_to_json(pd.DataFrame([[1, 2]], columns=["a", "a"]))
