@@ -26,9 +26,10 @@ from synthesis.curve_input import clean_at_risk, clean_censor_times, clean_curve
 from synthesis.errors import InvalidInputError
 from synthesis.survival import kaplan_meier
 
-#: The bracketed adjustment needs at most about log2(n) + a few walks; this
-#: bound only guards against a walk that is not monotone in the count.
-MAX_ADJUSTMENTS = 60
+#: The bracketed adjustment needs about log2 of its search range (under 40)
+#: plus a few walks; this bound only guards against a walk that is not
+#: monotone in the count.
+MAX_ADJUSTMENTS = 80
 
 UNIFORM = "uniform within intervals"
 AT_MARKS = "at censor marks"
@@ -138,19 +139,45 @@ class _Grid:
     censored: np.ndarray
     km: np.ndarray
     censor_times: list[np.ndarray]
-    censor_bins: list[np.ndarray]
 
 
-def _place_censorings(grid: _Grid, lo: int, end: int, count: int) -> tuple[np.ndarray, np.ndarray]:
-    """Censoring times for ``count`` patients between points ``lo`` and ``end``, and their bins.
+@dataclass(frozen=True)
+class _Placement:
+    """Where ``count`` censorings of the points lo..hi go.
 
-    Guyot spreads them evenly over the interval. With censor marks in the
-    interval, they go to the marks instead: each mark gets its share, and
-    with fewer censorings than marks, marks are taken evenly across it.
+    Guyot spreads them evenly over the interval: the j-th of c at
+    t_lo + j (t_end - t_lo) / (c + 1). With censor marks in the interval they
+    go to the marks instead, each mark getting its share (with fewer
+    censorings than marks, marks taken evenly across the interval). The count
+    is only a density: the walk keeps no more than are at risk, so it may
+    exceed n, and nothing here grows with it.
     """
+
+    per_bin: np.ndarray
+    start: float = 0.0
+    step: float = 0.0
+    first: np.ndarray | None = None
+    marks: np.ndarray | None = None
+    per_mark: np.ndarray | None = None
+    mark_bins: np.ndarray | None = None
+
+    def times(self, used: np.ndarray) -> np.ndarray:
+        """The times of the censorings the walk kept, ``used`` per bin (the earliest of each bin)."""
+        if self.marks is None:
+            offset = np.arange(used.sum()) - np.repeat(np.cumsum(used) - used, used)
+            return self.start + (np.repeat(self.first, used) + offset) * self.step
+        before = np.cumsum(self.per_mark) - self.per_mark
+        bin_start = (np.cumsum(self.per_bin) - self.per_bin)[self.mark_bins]
+        take = np.clip(used[self.mark_bins] - (before - bin_start), 0, self.per_mark)
+        return np.repeat(self.marks, take)
+
+
+def _place_censorings(grid: _Grid, lo: int, hi: int, end: int, count: int) -> _Placement:
+    """Place ``count`` censorings between points ``lo`` and ``end`` into the bins lo..hi."""
     t = grid.time
+    width = hi - lo + 1
     if count <= 0:
-        return np.empty(0), np.empty(0, dtype=int)
+        return _Placement(per_bin=np.zeros(width, dtype=int), first=np.zeros(width, dtype=int))
     marks = None
     if grid.marks is not None:
         # Marks at the end of the curve are its survivors, censored there anyway.
@@ -159,11 +186,14 @@ def _place_censorings(grid: _Grid, lo: int, end: int, count: int) -> tuple[np.nd
         per_mark = np.full(marks.size, count // marks.size)
         extra = count % marks.size
         per_mark[((np.arange(extra) + 0.5) * marks.size / max(extra, 1)).astype(int)] += 1
-        times = np.repeat(marks, per_mark)
-    else:
-        times = t[lo] + np.arange(1, count + 1) * (t[end] - t[lo]) / (count + 1)
-    bins = np.searchsorted(t, times, side="right") - 1
-    return times, np.minimum(bins, t.size - 1)
+        mark_bins = np.searchsorted(t, marks, side="right") - 1 - lo
+        per_bin = np.bincount(mark_bins, weights=per_mark, minlength=width).astype(int)
+        return _Placement(per_bin=per_bin, marks=marks, per_mark=per_mark, mark_bins=mark_bins)
+    step = (t[end] - t[lo]) / (count + 1)
+    edges = np.append(t[lo : hi + 1], t[hi + 1] if hi + 1 < t.size else np.inf)
+    # How many of the even times j * step (j = 1..count) lie before each edge.
+    below = np.clip(np.ceil((edges - t[lo]) / step) - 1, 0, count).astype(int)
+    return _Placement(per_bin=np.diff(below), start=float(t[lo]), step=step, first=below[:-1] + 1)
 
 
 def _walk(grid: _Grid, lo: int, hi: int, n: int, km_last: float, cen: np.ndarray):
@@ -203,15 +233,19 @@ def _fit_interval(grid: _Grid, lo: int, hi: int, end: int, n: int, km_last: floa
     solution is Guyot's where his update finds one; otherwise the count with
     the smallest gap is kept.
     """
-    count = int(min(max(guess, 0), n))
-    below, above = -1, n + 1  # largest count with gap > 0, smallest with gap < 0
+    count = max(int(guess), 0)
+    # A count that censors everyone at risk in the narrowest bin bounds the search.
+    widths = np.diff(grid.time[lo : end + 1])
+    narrowest = widths[widths > 0].min() if (widths > 0).any() else 1.0
+    marks = 0 if grid.marks is None else grid.marks.size
+    ceiling = int(min(n * max(np.ceil((grid.time[end] - grid.time[lo]) / narrowest), marks) + n, 1e12))
+    below, above = -1, ceiling + 1  # largest count with gap > 0, smallest with gap < 0
     tried = {}
     for _ in range(MAX_ADJUSTMENTS):
-        times, bins = _place_censorings(grid, lo, end, count)
-        cen = np.bincount(bins - lo, minlength=hi - lo + 1)[: hi - lo + 1]
-        result = _walk(grid, lo, hi, n, km_last, cen)
+        placement = _place_censorings(grid, lo, hi, end, count)
+        result = _walk(grid, lo, hi, n, km_last, placement.per_bin)
         gap = target(result)
-        tried[count] = (abs(gap), result, times, bins)
+        tried[count] = (abs(gap), result, placement)
         if gap > 0:
             below = max(below, count)
         elif gap < 0:
@@ -220,17 +254,16 @@ def _fit_interval(grid: _Grid, lo: int, hi: int, end: int, n: int, km_last: floa
             break
         step = count + gap
         count = step if below < step < above else (below + above) // 2
-        count = int(min(max(count, 0), n))
+        count = int(min(max(count, 0), ceiling))
         if count in tried:
             break
     best = min(tried, key=lambda c: (tried[c][0], c))
-    _, result, times, bins = tried[best]
+    _, result, placement = tried[best]
     events, censored, km, n_end, km_last = result
     grid.events[lo : hi + 1] = events
     grid.censored[lo : hi + 1] = censored
     grid.km[lo : hi + 1] = km
-    grid.censor_times.append(times)
-    grid.censor_bins.append(bins)
+    grid.censor_times.append(placement.times(np.asarray(censored, dtype=int)))
     return n_end, km_last
 
 
@@ -420,7 +453,6 @@ def reconstruct_ipd(
         censored=np.zeros(size, dtype=int),
         km=np.ones(size),
         censor_times=[],
-        censor_bins=[],
     )
     warnings: list[str] = []
     n, km_last = n0, 1.0
@@ -454,7 +486,6 @@ def reconstruct_ipd(
             grid.censored[lo:] = 0
             grid.km[lo:] = km_last
             grid.censor_times[-1] = np.empty(0)
-            grid.censor_bins[-1] = np.empty(0, dtype=int)
     else:
         n, km_last = _fit_interval(
             grid, lo, hi, hi, n, km_last, guess,
@@ -518,12 +549,7 @@ def _last_interval_guess(grid: _Grid, lo: int, hi: int, n: int) -> int:
 
 def _ipd(grid: _Grid, survivors: int) -> pd.DataFrame:
     """Events at their points, the censorings kept by the walk, survivors at the end."""
-    times = np.concatenate(grid.censor_times) if grid.censor_times else np.empty(0)
-    bins = np.concatenate(grid.censor_bins) if grid.censor_bins else np.empty(0, dtype=int)
-    order = np.argsort(bins, kind="stable")
-    times, bins = times[order], bins[order]
-    first = np.searchsorted(bins, bins, side="left")
-    kept = times[(np.arange(bins.size) - first) < grid.censored[bins]]
+    kept = np.concatenate(grid.censor_times) if grid.censor_times else np.empty(0)
     event_times = np.repeat(grid.time, grid.events)
     time = np.concatenate((event_times, kept, np.full(survivors, grid.time[-1])))
     event = np.concatenate(
