@@ -3,10 +3,15 @@
 The pooled estimate and its sign-test interval follow metamedian::pool.med
 (McGrath et al. 2019), which uses Hmisc::wtd.quantile: with integer sample
 sizes as weights this equals the type-7 quantile of the sample in which each
-study median is repeated n times, which numpy computes independently.
+study median is repeated n times, which numpy computes independently. The
+same quantiles computed by R (Hmisc 4.8) are in ``tests/reference/medians.json``
+from ``tests/reference/medians.R``.
 """
 
 from __future__ import annotations
+
+import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -162,3 +167,25 @@ def test_superseded_reports_are_marked_and_not_pooled():
     assert table.rows.set_index("source_id").loc["S2", "superseded"]
     assert pool_medians(table).k == 3
     assert "S2" not in median_table(RESULTS, sources, outcome="PFS_median", latest_only=True).rows.source_id.tolist()
+
+
+MEDIANS_REFERENCE = json.loads((Path(__file__).parent / "reference" / "medians.json").read_text())
+
+
+@pytest.mark.parametrize("case", MEDIANS_REFERENCE["cases"], ids=lambda c: c["name"])
+def test_pool_medians_matches_r_weighted_quantiles(case):
+    """Against tests/reference/medians.R (Hmisc::wtd.quantile, as metamedian::pool.med)."""
+    weighted = case["wi"] is not None
+    frame = pd.DataFrame({"estimate": case["yi"], "estimate_status": "reported",
+                          "n": case["wi"] if weighted else 1})
+    pooled = pool_medians(frame, method="WM" if weighted else "MM", conf_level=case["level"])
+    # The R script stands for an NR median above all others with 1e9.
+    expected = [None if v == 1e9 else v for v in (case["ci_low"], case["estimate"], case["ci_high"])]
+    got = [pooled.ci_low, pooled.estimate, pooled.ci_high]
+    if 1e9 in case["yi"]:
+        frame = frame.assign(estimate_status=["not_reached" if v == 1e9 else "reported" for v in case["yi"]],
+                             follow_up=1e9)
+        pooled = pool_medians(frame, method="WM", conf_level=case["level"])
+        got = [pooled.ci_low, pooled.estimate_high, pooled.ci_high]
+    for actual, wanted in zip(got, expected):
+        assert actual == (None if wanted is None else pytest.approx(wanted, rel=1e-12))
