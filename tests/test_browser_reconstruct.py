@@ -10,7 +10,7 @@ pytestmark = pytest.mark.browser
 EXAMPLES = Path(__file__).resolve().parents[1] / "data" / "examples"
 
 
-def test_example_typed_row_upload_and_reconstruction(open_app_page, tmp_path):
+def test_example_typed_row_upload_and_reconstruction(open_app_page):
     page = open_app_page("reconstruct")
     assert page.locator('[data-testid="stMain"] h1').first.inner_text() == "Reconstruct IPD"
     page.get_by_role("button", name="Load the SYNTHETIC example (2 arms)").click()
@@ -41,4 +41,3 @@ def test_example_typed_row_upload_and_reconstruction(open_app_page, tmp_path):
     page.get_by_text("Synthetic arm A: at-risk check, cleaning, download").click()
     page.get_by_text("IPD of Synthetic arm A (CSV)").first.wait_for(timeout=10_000)
     assert_no_error_elements(page)
-    page.screenshot(path="/tmp/reconstruct_page.png", full_page=True)
