@@ -246,6 +246,15 @@ def test_colour_near_a_found_one_is_taken_as_it(figures):
     assert [c.color for c in digitized.curves] == ["#1f77b4"]
 
 
+def test_solid_and_dashed_curves_of_one_colour_are_told_apart(figures):
+    fig = figures("solid and dashed black")
+    digitized = digitize_curves(load_figure(fig.image), fig.calibration)
+    curves = {c.name: c for c in digitized.curves}
+    assert set(curves) == {"#000000-solid", "#000000-dashed"}
+    assert _error(fig, "A", curves["#000000-solid"]) <= ACCURACY_WITH_PLUS_MARKS
+    assert _error(fig, "B", curves["#000000-dashed"]) <= ACCURACY_WITH_PLUS_MARKS
+
+
 def test_hidden_curve_is_followed_and_reported(figures):
     fig = figures("overlapping arms")
     digitized = digitize_curves(load_figure(fig.image), fig.calibration)
