@@ -75,8 +75,9 @@ def test_censor_times_and_percent_flags(files, capsys):
         ["--curve", bare_curve, "--n-start", "10", "--censor-times", marks, "--percent", "--format", "json"],
         capsys,
     )
-    payload = json.loads(out)
+    payload = json.loads(out, parse_constant=lambda name: pytest.fail(f"{name} is not JSON"))
     assert code == 0 and payload["diagnostics"]["censoring"] == "at censor marks"
+    assert payload["diagnostics"]["total_events_given"] is None
     censored = sorted(row["time"] for row in payload["ipd"] if row["event"] == 0)
     assert censored[:2] == [4.5, 8.0]
 
