@@ -19,6 +19,7 @@ and the time to digitize a 1600 x 1200 figure (target < 1 s), median of 5.
 
 from __future__ import annotations
 
+import os
 import statistics
 import sys
 import time
@@ -29,7 +30,14 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
-from km_figures import STYLES, curve_distance, render_km_figure, survival_at, tube_error  # noqa: E402
+from km_figures import (  # noqa: E402
+    STYLES,
+    color_distance,
+    curve_distance,
+    render_km_figure,
+    survival_at,
+    tube_error,
+)
 
 from synthesis.digitize import digitize_curves, load_figure  # noqa: E402
 
@@ -40,11 +48,6 @@ def _rmse(steps, points, t_end) -> float:
     keep = np.append(pts.time.to_numpy()[1:] != pts.time.to_numpy()[:-1], True)
     got = survival_at(pts.time.to_numpy()[keep], pts.survival.to_numpy()[keep], grid)
     return float(np.sqrt(np.mean((got - survival_at(*steps, grid)) ** 2)))
-
-
-def _colour_distance(a: str, b: str) -> float:
-    rgb = [np.array([int(h[i:i + 2], 16) for i in (1, 3, 5)]) for h in (a, b)]
-    return float(np.linalg.norm(rgb[0] - rgb[1]))
 
 
 def accuracy_rows() -> list[tuple]:
@@ -61,7 +64,7 @@ def accuracy_rows() -> list[tuple]:
         seconds = time.perf_counter() - start
         for arm, colour in fig.colors.items():
             t_end = fig.arms[arm].time.max()
-            candidates = [c for c in digitized.curves if _colour_distance(c.color, colour) < 60]
+            candidates = [c for c in digitized.curves if color_distance(c.color, colour) < 60]
             if not candidates:
                 rows.append((name, arm, "missing", "-", "-", "-", f"{seconds:.2f}", ""))
                 continue
@@ -105,6 +108,7 @@ def main() -> None:
     within = sum(t <= 0.005 for t in tubes)
     print(f"\n{within}/{len(rows)} arms within 0.5 % (tube); worst {max(tubes):.4f}")
     total, extract = large_figure_seconds()
+    print(f"load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     print(
         f"1600 x 1200 figure: {total:.2f} s to load and digitize (colours found, every curve) "
         f"({extract:.2f} s digitize_curves alone), median of 5; target < 1 s"

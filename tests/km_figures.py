@@ -240,6 +240,12 @@ def curve_distance(
     return float(max(cKDTree(got).query(true)[0].max(), cKDTree(true).query(got)[0].max()))
 
 
+def color_distance(a: str, b: str) -> float:
+    """Euclidean RGB distance of two ``#rrggbb`` colours (JPEG shifts colours a little)."""
+    rgb = [np.array([int(h[i:i + 2], 16) for i in (1, 3, 5)]) for h in (a, b)]
+    return float(np.linalg.norm(rgb[0] - rgb[1]))
+
+
 def with_style(base: str, **changes) -> Style:
     """The style named ``base`` with some fields changed (give it a new ``name``)."""
     return replace(STYLES[base], **changes)

@@ -18,7 +18,7 @@ from PIL import Image
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
-from km_figures import STYLES, render_km_figure, tube_error, with_style  # noqa: E402
+from km_figures import STYLES, color_distance, render_km_figure, tube_error, with_style  # noqa: E402
 
 from synthesis import digitize as dz  # noqa: E402
 from synthesis.calibration import AxisCalibration  # noqa: E402
@@ -60,19 +60,14 @@ def _match(figure, digitized):
     pairs = {}
     for arm, color in figure.colors.items():
         # JPEG shifts colours a little: the nearest extracted colour is the arm's.
-        nearest = min(digitized.curves, key=lambda c: _color_distance(c.color, color)).color
+        nearest = min(digitized.curves, key=lambda c: color_distance(c.color, color)).color
         curves = [c for c in digitized.curves if c.color == nearest]
-        assert _color_distance(nearest, color) < 60, digitized.summary_frame()
+        assert color_distance(nearest, color) < 60, digitized.summary_frame()
         pairs[arm] = min(
             curves,
             key=lambda c: tube_error(figure.steps[arm], c.points, figure.x_range, figure.arms[arm].time.max()),
         )
     return pairs
-
-
-def _color_distance(a: str, b: str) -> float:
-    rgb = [np.array([int(h[i:i + 2], 16) for i in (1, 3, 5)]) for h in (a, b)]
-    return float(np.linalg.norm(rgb[0] - rgb[1]))
 
 
 def _error(figure, arm, curve) -> float:
