@@ -76,6 +76,9 @@ if table is not None and not table.rows.empty:
                            key="compare_pool_product")
     method = c2.radio("Method", list(METHODS), format_func=METHODS.get, key="compare_pool_method")
     subset = table.rows if product == "all products" else table.rows[table.rows["product"] == product]
+    if subset["population"].nunique() > 1:
+        st.warning("The pooled median mixes populations (" + ", ".join(sorted(subset["population"].unique()))
+                   + "); choose one population for a like-for-like pool.", icon=":material/warning:")
     pooled = run_or_report(pool_medians, subset, method=method)
     if pooled is not None:
         st.markdown(f"**Pooled median {endpoint}, {product}: {pooled.text()} months**")

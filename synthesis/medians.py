@@ -249,7 +249,7 @@ def landmark_table(
     wide = cells.pivot_table(index=["label", "product", "population"], columns="column",
                              values="cell", aggfunc="first")
     order = sorted(wide.columns, key=lambda c: float(c.split()[0]))
-    return wide[order].reset_index().rename_axis(columns=None)
+    return wide[order].fillna("").reset_index().rename_axis(columns=None)
 
 
 def _weighted_quantiles(values: np.ndarray, weights: np.ndarray, probs: Sequence[float]) -> np.ndarray:

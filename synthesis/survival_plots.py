@@ -197,10 +197,10 @@ def median_chart(rows: pd.DataFrame, *, title: str = "Median (months)", width: i
     frame["end"] = np.where(nr | open_high, edge, frame["ci_high"])
     frame["edge"] = edge
     frame["flag"] = np.where(frame["immature"].fillna(False).astype(bool), "immature", "")
-    height = max(22 * len(order), 60)
     y = alt.Y("row:N", sort=order, title=None, axis=alt.Axis(labelLimit=280))
     x_scale = alt.Scale(domain=[0, edge * 1.12], nice=False)
-    color = alt.Color("product:N", title="Product", legend=alt.Legend(orient="bottom", columns=3))
+    color = alt.Color("product:N", title="Product", scale=alt.Scale(scheme="tableau10"),
+                      legend=alt.Legend(orient="bottom", columns=3, labelLimit=300))
     tooltip = ["label", "product", "population", "text", alt.Tooltip("follow_up:Q", title="median follow-up"),
                "maturity_note", "bound"]
     base = alt.Chart(frame).encode(y=y, color=color, tooltip=tooltip)
@@ -219,4 +219,6 @@ def median_chart(rows: pd.DataFrame, *, title: str = "Median (months)", width: i
     flags = alt.Chart(frame).transform_filter("datum.flag != ''").mark_text(
         align="left", dx=28, color="#b45309", fontStyle="italic").encode(
         x=alt.X("edge:Q", scale=x_scale), y=y, text="flag:N")
-    return alt.layer(whiskers, dots, arrows, nr_text, follow, flags).properties(width=width, height=height)
+    # A fixed step per row: a container may resize the chart, never squeeze the rows.
+    return alt.layer(whiskers, dots, arrows, nr_text, follow, flags).properties(
+        width=width, height=alt.Step(22))
