@@ -237,7 +237,8 @@ class Figure(_Record):
     image: bytes = field(repr=False, default=b"")
 
 
-@dataclass(frozen=True)
+# Compared by identity: DataFrame fields have no single truth value for ==.
+@dataclass(frozen=True, eq=False)
 class Curve(_Record):
     """A digitized Kaplan-Meier arm: points, censor marks and at-risk table."""
 
@@ -257,7 +258,8 @@ class Curve(_Record):
         return self.curve
 
 
-@dataclass(frozen=True)
+# Compared by identity: DataFrame fields have no single truth value for ==.
+@dataclass(frozen=True, eq=False)
 class Reconstruction(_Record):
     """Pseudo-IPD with the inputs and settings that produced it."""
 
@@ -585,7 +587,11 @@ def open_workspace(
     """
     resolved = database_url(url)
     workspace = Workspace(resolved, busy_timeout=busy_timeout)
-    workspace.upgrade()
+    try:
+        workspace.upgrade()
+    except WorkspaceError:
+        workspace.close()
+        raise
     return workspace
 
 
@@ -639,7 +645,12 @@ class Workspace:
         self.is_sqlite = url.get_backend_name() == "sqlite"
         try:
             if self.is_sqlite:
-                self.engine = sa.create_engine(url, connect_args={"timeout": busy_timeout})
+                # One shared connection for an in-memory database, else each would be empty.
+                memory = {"poolclass": sa.pool.StaticPool} if url.database in (None, "", ":memory:") else {}
+                self.engine = sa.create_engine(
+                    url, connect_args={"timeout": busy_timeout, "check_same_thread": False},
+                    **memory,
+                )
                 _configure_sqlite(self.engine, busy_timeout)
             else:
                 connect_args = ({"connect_timeout": 5} if url.get_backend_name() == "postgresql"

@@ -460,3 +460,15 @@ def test_frame_codec_refuses_what_it_cannot_keep():
         store.frame_to_json(pd.DataFrame({"when": pd.to_datetime(["2026-01-01"])}))
     with pytest.raises(InvalidInputError, match="two columns of the same name"):
         store.frame_to_json(pd.DataFrame([[1, 2]], columns=["a", "a"]))
+
+
+def test_in_memory_workspace_is_one_database_across_threads():
+    import threading
+
+    ws = open_workspace("sqlite://")
+    ws.create_project("scratch")
+    seen = []
+    thread = threading.Thread(target=lambda: seen.extend(p.name for p in ws.list_projects()))
+    thread.start()
+    thread.join()
+    assert seen == ["scratch"]
