@@ -143,6 +143,10 @@ def inputs_of(arm: dict) -> dict:
             "censor_times": marks or None}
 
 
+def fingerprint(inputs: dict) -> str:
+    return repr({k: v.to_csv() if isinstance(v, pd.DataFrame) else v for k, v in inputs.items()})
+
+
 if not arms:
     st.info("Add an arm, or load the SYNTHETIC example to try the page in one click.")
     st.stop()
@@ -158,7 +162,7 @@ if st.button("Reconstruct", type="primary", key="rc_run", icon=":material/play_a
         if result is None:
             st.caption(f"Arm '{arm['name']}' was not reconstructed; its entries are kept above.")
             continue
-        results[arm_id] = {"name": arm["name"], "result": result, "inputs": repr(inputs)}
+        results[arm_id] = {"name": arm["name"], "result": result, "inputs": fingerprint(inputs)}
         session_dict(PSEUDO_IPD)[arm["name"]] = {
             "ipd": result.ipd, "origin": "reconstructed",
             "settings": {**result.summary_frame().iloc[0].to_dict(), "arm_origin": arm["origin"]}}
@@ -169,7 +173,7 @@ if not done:
 st.header("Reconstructed arms")
 for arm_id, entry in done.items():
     current = run_or_report(inputs_of, arms[arm_id])
-    if current is not None and repr(current) != entry["inputs"]:
+    if current is not None and fingerprint(current) != entry["inputs"]:
         st.warning(f"The inputs of '{entry['name']}' changed after it was reconstructed: press Reconstruct again.")
 ipds = {e["name"]: e["result"].ipd for e in done.values()}
 chart = km_chart({n: kaplan_meier(d["time"], d["event"]) for n, d in ipds.items()},

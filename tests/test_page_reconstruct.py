@@ -74,6 +74,8 @@ def test_digitized_arm_is_prefilled_and_reconstructed(page):
     assert len(ipd) == 10 and ipd["event"].sum() == 4
     check = next(d.value for d in page.dataframe if "n_risk_published" in d.value.columns)
     assert check["difference"].abs().max() == 0
+    page.number_input(key="rc_events_arm1_0").set_value(4).run()
+    assert "changed after it was reconstructed" in texts(page)
 
 
 def test_typed_risk_row_replaces_the_table(page):
