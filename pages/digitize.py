@@ -80,8 +80,9 @@ with right:
             state["calib"] = table.assign(point=CALIB_ROWS)[["point", "axis", "pixel", "value"]]
             state["calib_version"] = state.get("calib_version", 0) + 1
 with left:
-    shown = min(width, SHOWN_WIDTH)
-    click = streamlit_image_coordinates(Image.fromarray(image), width=shown, key="dg_click", cursor="crosshair")
+    # Shown at most as wide as the column; clicks are scaled back to image pixels.
+    click = streamlit_image_coordinates(Image.fromarray(image), width="stretch", key="dg_click",
+                                        cursor="crosshair")
     if click and click.get("unix_time") != state.get("last_click"):
         state["last_click"] = click.get("unix_time")
         px, py = pixel_from_click(click["x"], click["y"], shown_size=(click["width"], click["height"]),
