@@ -103,3 +103,22 @@ def test_exponential_from_median_alone():
     curve = fit_summary_curve(n=128, median=8.8, median_ci=(5.6, 11.6), model="exponential")
     assert curve.shape == 1.0
     assert curve.median == pytest.approx(8.8, rel=1e-6)
+
+
+def test_cure_fit_to_kaplan_meier_summaries_tracks_the_true_curve():
+    """Summaries of a simulated trial (median, 3 landmark rates, CIs) give back its curve."""
+    rng = np.random.default_rng(5)
+    n = 400
+    cured = rng.random(n) < 0.35
+    event_time = np.where(cured, np.inf, 9.0 * rng.weibull(1.2, n))
+    censor = rng.uniform(30, 48, n)
+    time = np.minimum(event_time, censor)
+    km = kaplan_meier(time, (event_time <= censor).astype(int))
+    marks = km.survival_at([6.0, 12.0, 24.0])[["time", "survival", "ci_low", "ci_high"]]
+    curve = fit_summary_curve(n=n, median=km.median.estimate, median_ci=(km.median.ci_low, km.median.ci_high),
+                              landmarks=marks, model="cure_weibull", follow_up=36.0)
+    grid = np.array([3.0, 9.0, 18.0, 30.0, 36.0])
+    truth = weibull(grid, 9.0, 1.2, 0.35)
+    # Sampling error of n = 400 (se of S about 0.025) plus the fit: 0.05 is two se.
+    assert np.max(np.abs(curve.survival(grid) - truth)) < 0.05
+    assert curve.cure_fraction == pytest.approx(0.35, abs=0.05)
