@@ -164,3 +164,9 @@ def test_baseline_side_by_side():
     assert table.loc["age", "two"] == "median 54.5 (27-74) years"
     assert table.loc["sex", "one"] == "6/11 (54.5%)" and table.loc["sex", "two"] == ""
     assert table.loc["prior_ASCT", "two"] == "24.3%"
+
+
+def test_comparison_is_json_ready_with_nr_as_null():
+    a, b = cart_arms()
+    data = json.loads(json.dumps(compare_survival(a, b, n_boot=200).to_dict()))
+    assert data["median_a"] is None and data["median_a_text"].startswith("NR")

@@ -190,3 +190,12 @@ def test_cox_group_without_events_is_not_estimable():
 def test_tau_beyond_follow_up_is_refused():
     with pytest.raises(InvalidInputError, match="beyond"):
         restricted_mean_survival([1, 2, 3], [1, 0, 1], 5)
+
+
+def test_results_are_json_ready():
+    data = DATASETS["cart"]["data"]
+    km = kaplan_meier(data["time"], data["event"])
+    text = json.dumps(km.to_dict())
+    assert '"reached"' in text and "NaN" not in text
+    json.dumps(cox_hazard_ratio(data["time"], data["event"], data["group"]).to_dict())
+    json.dumps(km.restricted_mean(12.0).to_dict())
