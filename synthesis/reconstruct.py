@@ -176,7 +176,7 @@ def _place_censorings(grid: _Grid, lo: int, hi: int, end: int, count: int) -> _P
     """Place ``count`` censorings between points ``lo`` and ``end`` into the bins lo..hi."""
     t = grid.time
     width = hi - lo + 1
-    if count <= 0:
+    if count <= 0 or t[end] <= t[lo]:
         return _Placement(per_bin=np.zeros(width, dtype=int), first=np.zeros(width, dtype=int))
     marks = None
     if grid.marks is not None:

@@ -338,3 +338,12 @@ def test_arm_summary_reads_the_curves(arm):
     assert summary.loc[1, "survival_12"] == pytest.approx(summary.loc[0, "survival_12"], abs=0.03)
     km = kaplan_meier(ipd["time"], ipd["event"])
     assert summary.loc[0, "median_text"] == km.median.text()
+
+
+def test_last_interval_of_one_point_takes_no_censoring():
+    curve = steps([(2, 0.9), (6, 0.7)])
+    table = pd.DataFrame({"time": [0, 6], "n_risk": [10, 9]})
+    with np.errstate(all="raise"):
+        result = reconstruct_ipd(curve, at_risk=table, total_events=2)
+    assert result.n == 10 and (result.at_risk_check["difference"] == 0).all()
+    assert result.events == 3 and "more than the 2 given" in result.warnings[0]
