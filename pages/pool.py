@@ -59,15 +59,21 @@ population = right.selectbox("Population", populations, key="pool_population",
                              format_func=lambda p: f"{p}: {POPULATIONS.get(p, 'user-defined')}")
 
 st.subheader("Studies")
-candidates = pooling_candidates(evidence, outcome, population)
 included = state.setdefault("included", {})
-chosen = included.get((outcome, population))
-if chosen is not None:
-    candidates["include"] = candidates["result_id"].isin(chosen)
-candidates["status"] = candidates["status"].map(
-    lambda s: "\u26a0 unverified" if s == "unverified" else s)
+bases = state.setdefault("pick_base", {})
+pick_key = f"pool_pick_{outcome}_{population}"
+if pick_key not in st.session_state or (outcome, population) not in bases:
+    # the editor's input must stay fixed while it lives, or edits get lost
+    candidates = pooling_candidates(evidence, outcome, population)
+    chosen = included.get((outcome, population))
+    if chosen is not None:
+        candidates["include"] = candidates["result_id"].isin(chosen)
+    candidates["status"] = candidates["status"].map(
+        lambda s: "\u26a0 unverified" if s == "unverified" else s)
+    bases[(outcome, population)] = candidates
+candidates = bases[(outcome, population)]
 picked = st.data_editor(
-    candidates, key=f"pool_pick_{outcome}_{population}", hide_index=True, width="stretch",
+    candidates, key=pick_key, hide_index=True, width="stretch",
     disabled=[c for c in candidates.columns if c != "include"],
     column_order=["include", "study", "product", "phase", "design", "events", "n", "status",
                   "why"],

@@ -1,4 +1,4 @@
-"""Pool response rates in chromium: the forest plot draws, a control re-pools, PNG downloads."""
+"""Pool response rates in chromium: forest plot, model switch, unticking a study, PNG."""
 
 import pytest
 from conftest import assert_no_error_elements, wait_rendered
@@ -9,6 +9,17 @@ pytestmark = pytest.mark.browser
 def pooled_value(page) -> str:
     metric = page.locator('[data-testid="stMetric"]').filter(has_text="Pooled proportion").first
     return metric.locator('[data-testid="stMetricValue"]').inner_text()
+
+
+def wait_pooled_change(page, before: str) -> None:
+    """Wait until the pooled-proportion metric no longer shows ``before``."""
+    page.wait_for_function(
+        "before => { const m = [...document.querySelectorAll('[data-testid=\"stMetric\"]')]"
+        ".find(e => e.innerText.includes('Pooled proportion'));"
+        " return m && !m.innerText.includes(before); }",
+        arg=before, timeout=30_000,
+    )
+    wait_rendered(page)
 
 
 def test_forest_plot_model_switch_and_png_download(open_app_page):
@@ -26,16 +37,20 @@ def test_forest_plot_model_switch_and_png_download(open_app_page):
     model.click()
     model.fill("FE: common")
     page.keyboard.press("Enter")
-    page.wait_for_function(
-        "before => { const m = [...document.querySelectorAll('[data-testid=\"stMetric\"]')]"
-        ".find(e => e.innerText.includes('Pooled proportion'));"
-        " return m && !m.innerText.includes(before); }",
-        arg=glmm, timeout=30_000,
-    )
-    wait_rendered(page)
+    wait_pooled_change(page, glmm)
     assert pooled_value(page) != glmm
     # the chart redraws with the new model (its marks carry aria labels)
     page.locator('[aria-label*="Common-effect model"]').first.wait_for(timeout=30_000)
+    assert_no_error_elements(page)
+
+    # untick the first study in the grid (a canvas: click the cell, press Space)
+    before = pooled_value(page)
+    grid = page.locator('[data-testid="stDataFrame"]').first
+    grid.scroll_into_view_if_needed()
+    box = grid.bounding_box()
+    page.mouse.click(box["x"] + 45, box["y"] + 52)
+    page.keyboard.press("Space")
+    wait_pooled_change(page, before)
     assert_no_error_elements(page)
 
     with page.expect_download(timeout=30_000) as info:
