@@ -388,7 +388,9 @@ def _canvas(image: np.ndarray, calibration: AxisCalibration) -> _Canvas:
     chroma = np.maximum(np.maximum(red, green), blue) - np.minimum(np.minimum(red, green), blue)
     greyish = chroma < 40
     right = _right_frame(ink & greyish, x_end - left)
-    pixels, ink, greyish = raw[:, :right], ink[:, :right], greyish[:, :right]
+    axis_row = calibration.to_pixel(0.0, min(calibration.y_values))[1] - top
+    bottom = _bottom_frame(ink[:, :right] & greyish[:, :right], axis_row)
+    pixels, ink, greyish = raw[:bottom, :right], ink[:bottom, :right], greyish[:bottom, :right]
     if ink.mean() > MAX_INK_SHARE:
         raise FigureError(
             f"{ink.mean():.0%} of the plot area is covered; this looks like a photograph or a "
@@ -411,6 +413,18 @@ def _right_frame(grey_ink: np.ndarray, x_end: float) -> int:
     if rows.size:
         return int(np.nonzero(grey_ink[rows[-1]])[0].max()) + 1
     return grey_ink.shape[1]
+
+
+def _bottom_frame(grey_ink: np.ndarray, axis_row: float) -> int:
+    """Row just below the x axis line when it lies above survival 0.
+
+    A survival axis may start above 0; the plot then ends at the x axis line
+    (at the lowest calibrated value or below it), and tick labels and the
+    at-risk table below it stay out.
+    """
+    rows = np.nonzero(grey_ink.mean(axis=1) >= GRID_LINE_COVER)[0]
+    rows = rows[rows >= axis_row - 3]
+    return int(rows[-1]) + 2 if rows.size else grey_ink.shape[0]
 
 
 def _remove_grid_lines(ink: np.ndarray, greyish: np.ndarray) -> None:

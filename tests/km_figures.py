@@ -77,6 +77,8 @@ class Style:
     dpi: int = 100
     overlap: bool = False
     x_max: float = 36.0
+    y_min: float = 0.0
+    facecolor: str | None = None
 
 
 STYLES: dict[str, Style] = {
@@ -99,6 +101,8 @@ STYLES: dict[str, Style] = {
         Style("days axis", x_max=1095.0),
         Style("large 1600x1200", size=(16.0, 12.0)),
         Style("grid + jpeg + percent", grid=True, jpeg_quality=80, percent=True),
+        Style("y axis from 0.2", y_min=0.2, risk_table=True),
+        Style("grey panel, white grid", facecolor="#ebebeb", grid=True, censor_marker="|"),
     ]
 }
 
@@ -147,7 +151,9 @@ def render_km_figure(style: Style, arms: dict[str, pd.DataFrame] | None = None) 
     else:
         ax = fig.add_axes((0.12, 0.1, 0.83, 0.85))
     ax.set_xlim(*x_range)
-    ax.set_ylim(0, y_top)
+    ax.set_ylim(style.y_min * y_top, y_top)
+    if style.facecolor:
+        ax.set_facecolor(style.facecolor)
     steps, censors, colors, at_risk = {}, {}, {}, {}
     tick_times = np.linspace(0, style.x_max, 7)
     for i, (name, ipd) in enumerate(arms.items()):
@@ -177,7 +183,7 @@ def render_km_figure(style: Style, arms: dict[str, pd.DataFrame] | None = None) 
         table_ax.axis("off")
         fig.text(0.02, 0.22, "Number at risk", fontsize=10)
     if style.grid:
-        ax.grid(True, color="#cccccc", lw=0.8)
+        ax.grid(True, color="white" if style.facecolor else "#cccccc", lw=0.8)
     if style.legend:
         ax.legend(loc=style.legend)
     ax.set_xlabel("Months" if style.x_max <= 120 else "Days")
@@ -185,10 +191,11 @@ def render_km_figure(style: Style, arms: dict[str, pd.DataFrame] | None = None) 
     ax.set_title("SYNTHETIC data")
     fig.canvas.draw()
     width, height = fig.canvas.get_width_height()
-    (x0, y0), (x1, y1) = ax.transData.transform([[x_range[0], 0.0], [x_range[1], y_top]])
+    y_low = style.y_min * y_top
+    (x0, y0), (x1, y1) = ax.transData.transform([[x_range[0], y_low], [x_range[1], y_top]])
     calibration = AxisCalibration.from_points(
         x=[(x0, x_range[0]), (x1, x_range[1])],
-        y=[(height - y0, 0.0), (height - y1, y_top)],
+        y=[(height - y0, y_low), (height - y1, y_top)],
         x_unit="months" if style.x_max <= 120 else "days",
     )
     buf = io.BytesIO()
@@ -201,7 +208,7 @@ def render_km_figure(style: Style, arms: dict[str, pd.DataFrame] | None = None) 
         data, fmt = out.getvalue(), "jpeg"
     return RenderedFigure(
         image=data, format=fmt, calibration=calibration, x_range=x_range,
-        y_range=(0.0, y_top), arms=arms, steps=steps, censor_times=censors,
+        y_range=(y_low, y_top), arms=arms, steps=steps, censor_times=censors,
         colors=colors, at_risk=at_risk,
     )
 

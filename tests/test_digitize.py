@@ -115,7 +115,7 @@ def test_calibration_table_names_the_bad_row():
         AxisCalibration.from_frame(frame)
 
 
-@pytest.mark.parametrize("name", ["default", "risk table"])
+@pytest.mark.parametrize("name", ["default", "risk table", "y axis from 0.2"])
 def test_auto_axes_find_the_frame(figures, name):
     fig = figures(name)
     found = AxisCalibration.auto_detect(load_figure(fig.image), fig.x_range, fig.y_range)
@@ -202,7 +202,7 @@ def test_extracted_curve_within_half_a_percent(figures, style):
         assert curve.points.iloc[0].tolist() == [0.0, 1.0]
 
 
-@pytest.mark.parametrize("name", ["default", "censor ticks |"])
+@pytest.mark.parametrize("name", ["default", "censor ticks |", "y axis from 0.2", "grey panel, white grid"])
 def test_censor_marks_are_found_and_left_out_of_the_curve(figures, name):
     fig = figures(name)
     digitized = digitize_curves(load_figure(fig.image), fig.calibration)
