@@ -6,7 +6,7 @@ import streamlit as st
 from pages._shared import PSEUDO_IPD, chart_downloads, curated_evidence, run_or_report, session_dict
 from synthesis.approximate import APPROXIMATE_LABEL, MODELS, fit_from_evidence
 from synthesis.compare import (
-    CROSS_TRIAL_CAVEAT, baseline_side_by_side, compare_survival, methods_paragraph, read_ipd,
+    CROSS_TRIAL_CAVEAT, baseline_side_by_side, compare_survival, load_ipd_csv, methods_paragraph,
 )
 from synthesis.evidence import POPULATIONS
 from synthesis.medians import (
@@ -107,10 +107,10 @@ with st.expander(f"Approximate curve from summary statistics ({APPROXIMATE_LABEL
 
 st.subheader("Curves on one axis")
 upload = st.file_uploader("Add an IPD CSV (columns time,event)", type="csv", key="compare_upload")
-if upload is not None:
-    frame = pd.read_csv(upload)
-    if run_or_report(read_ipd, frame, name=upload.name) is not None:
-        store.setdefault(upload.name, {"ipd": frame, "origin": "uploaded", "settings": {}})
+if upload is not None and upload.name not in store:
+    frame = run_or_report(load_ipd_csv, upload, name=upload.name)
+    if frame is not None:
+        store[upload.name] = {"ipd": frame, "origin": "uploaded", "settings": {}}
 
 if not store:
     st.info("No curves yet: reconstruct one on the Reconstruct IPD page, upload an IPD CSV, "

@@ -84,6 +84,22 @@ def read_ipd(ipd: pd.DataFrame, *, name: str) -> tuple[np.ndarray, np.ndarray]:
     return time, event
 
 
+def load_ipd_csv(source, *, name: str) -> pd.DataFrame:
+    """Read and check an IPD CSV (a path or an open file) with columns ``time,event``.
+
+    Returns a DataFrame with exactly the columns ``time`` and ``event``;
+    an unreadable file or bad content raises :class:`InvalidInputError`.
+    """
+    try:
+        frame = pd.read_csv(source)
+    except FileNotFoundError:
+        raise InvalidInputError("file not found.", source=name) from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise InvalidInputError(f"not a readable CSV file ({exc}).", source=name) from None
+    time, event = read_ipd(frame, name=name)
+    return pd.DataFrame({"time": time, "event": event})
+
+
 def bootstrap_medians(
     time: np.ndarray, event: np.ndarray, n_boot: int, rng: np.random.Generator
 ) -> np.ndarray:

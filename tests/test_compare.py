@@ -15,7 +15,8 @@ import pandas as pd
 import pytest
 
 from synthesis.compare import (
-    CROSS_TRIAL_CAVEAT, baseline_side_by_side, bootstrap_medians, compare_survival, methods_paragraph,
+    CROSS_TRIAL_CAVEAT, baseline_side_by_side, bootstrap_medians, compare_survival, load_ipd_csv,
+    methods_paragraph,
 )
 from synthesis.errors import InvalidInputError
 from synthesis.survival import kaplan_meier
@@ -170,3 +171,14 @@ def test_comparison_is_json_ready_with_nr_as_null():
     a, b = cart_arms()
     data = json.loads(json.dumps(compare_survival(a, b, n_boot=200).to_dict()))
     assert data["median_a"] is None and data["median_a_text"].startswith("NR")
+
+
+def test_load_ipd_csv_reads_files_and_buffers(tmp_path):
+    import io
+
+    frame = load_ipd_csv(io.StringIO("Time,Event\n1.5,1\n2,0\n"), name="upload.csv")
+    assert list(frame.columns) == ["time", "event"] and frame.event.tolist() == [1, 0]
+    with pytest.raises(InvalidInputError, match="not found"):
+        load_ipd_csv(tmp_path / "missing.csv", name="missing.csv")
+    with pytest.raises(InvalidInputError, match="readable CSV"):
+        load_ipd_csv(io.StringIO(""), name="empty.csv")

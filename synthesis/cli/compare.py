@@ -12,12 +12,8 @@ from __future__ import annotations
 import argparse
 import json
 import math
-from pathlib import Path
 
-import pandas as pd
-
-from synthesis.compare import CROSS_TRIAL_CAVEAT, HEADLINE_KEYS, compare_survival
-from synthesis.errors import InvalidInputError
+from synthesis.compare import CROSS_TRIAL_CAVEAT, HEADLINE_KEYS, compare_survival, load_ipd_csv
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -41,16 +37,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(run=run)
 
 
-def read_ipd_csv(path: str) -> pd.DataFrame:
-    """Read an IPD CSV, turning file problems into messages a user can act on."""
-    try:
-        return pd.read_csv(Path(path))
-    except FileNotFoundError:
-        raise InvalidInputError("file not found.", source=path) from None
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise InvalidInputError(f"not a readable CSV file ({exc}).", source=path) from None
-
-
 def _text(key: str, value) -> str:
     if value is None:
         return "NR" if key.startswith("median") else "NA"
@@ -62,7 +48,7 @@ def _text(key: str, value) -> str:
 def run(args: argparse.Namespace) -> int:
     """Compare the two files and print the statistics."""
     result = compare_survival(
-        read_ipd_csv(args.ipd_a), read_ipd_csv(args.ipd_b), tau=args.tau,
+        load_ipd_csv(args.ipd_a, name=args.ipd_a), load_ipd_csv(args.ipd_b, name=args.ipd_b), tau=args.tau,
         n_boot=args.n_boot, seed=args.seed, label_a=args.ipd_a, label_b=args.ipd_b,
     )
     head = result.headline()
