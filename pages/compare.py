@@ -19,7 +19,6 @@ TABLE_COLUMNS = ["label", "product", "population", "n", "text", "follow_up", "im
                  "maturity_note", "superseded", "status"]
 
 
-
 @st.cache_data(show_spinner="Comparing the two curves...")
 def compare_cached(ipd_a: pd.DataFrame, ipd_b: pd.DataFrame, tau, label_a: str, label_b: str, approximate: tuple):
     """compare_survival, cached: Cox with Efron ties and the bootstrap take a few tenths of a second."""
