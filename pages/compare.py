@@ -81,7 +81,8 @@ if table is not None and not table.rows.empty:
     pooled = run_or_report(pool_medians, subset, method=method)
     if pooled is not None:
         st.markdown(f"**Pooled median {endpoint}, {product}: {pooled.text()} months**")
-        st.caption(pooled.description + ". Populations pooled: " + ", ".join(populations) + ".")
+        st.caption(pooled.description + ". Populations pooled: "
+                   + ", ".join(sorted(subset["population"].unique())) + ".")
 
 store = session_dict(PSEUDO_IPD)
 with st.expander(f"Approximate curve from summary statistics ({APPROXIMATE_LABEL})"):
@@ -117,10 +118,9 @@ if not store:
 else:
     kms, smooth = {}, {}
     for label, entry in store.items():
-        km = run_or_report(kaplan_meier, entry["ipd"]["time"], entry["ipd"]["event"])
         if entry.get("origin") == "approximate":
             smooth[label] = entry["settings"]["curve"]
-        elif km is not None:
+        elif (km := run_or_report(kaplan_meier, entry["ipd"]["time"], entry["ipd"]["event"])) is not None:
             kms[label] = km
     curves_chart = km_chart(kms, approximate=smooth, y_title=f"{endpoint} probability")
     st.altair_chart(curves_chart, width="stretch")
@@ -169,7 +169,8 @@ methods = methods_paragraph(
     n_medians=0 if table is None else len(table.rows),
     n_not_reached=0 if table is None else int((table.rows["estimate_status"] == "not_reached").sum()),
     pooled_description=pooled.description if pooled else None, comparison=comparison,
-    approximate_models=[e["settings"]["model"] for e in store.values() if e.get("origin") == "approximate"],
+    approximate_models=[e["settings"].get("model", "parametric") for e in store.values()
+                        if e.get("origin") == "approximate"],
 )
 st.write(methods)
 st.download_button("Methods paragraph", methods, "methods_compare.txt", "text/plain", on_click="ignore")
