@@ -49,7 +49,9 @@ def _counts(name: str) -> tuple[list[int], list[int], list[str]]:
 
 
 def _fit_id(fit: dict) -> str:
-    return f"{fit['dataset']}-{fit['measure']}-{fit['method']}-{'knha' if fit['hksj'] else 'z'}"
+    level = f"-{fit['level']}" if fit.get("level", 95) != 95 else ""
+    return (f"{fit['dataset']}-{fit['measure']}-{fit['method']}-"
+            f"{'knha' if fit['hksj'] else 'z'}{level}")
 
 
 def _close(ours: float, ref: float, tol: float, key: str) -> None:
@@ -63,15 +65,17 @@ def _close(ours: float, ref: float, tol: float, key: str) -> None:
 def test_pooled_results_match_metafor(fit: dict) -> None:
     events, n, studies = _counts(fit["dataset"])
     result = pool_proportions(events, n, measure=fit["measure"], method=fit["method"],
-                              hksj=fit["hksj"], studies=studies)
+                              hksj=fit["hksj"], studies=studies,
+                              level=fit.get("level", 95) / 100)
     assert result.method == fit["method"]
     tol = GLMM_TOL if fit["method"] == "GLMM" else IV_TOL
     for key in KEYS:
         if fit.get(key) is not None:
             _close(getattr(result, key), fit[key], tol, key)
     if fit["method"] == "GLMM":
-        assert result.q_lrt == pytest.approx(fit["q_lrt"], abs=GLMM_TOL)
-    else:
+        if "q_lrt" in fit:
+            assert result.q_lrt == pytest.approx(fit["q_lrt"], abs=GLMM_TOL)
+    elif "weights" in fit:
         np.testing.assert_allclose(result.studies["weight"], fit["weights"], atol=IV_TOL)
         np.testing.assert_allclose(result.studies["yi"], fit["yi"], atol=1e-12)
         np.testing.assert_allclose(result.studies["vi"], fit["vi"], atol=1e-12)
@@ -164,6 +168,22 @@ def test_glmm_falls_back_visibly_to_reml(events, n, reason) -> None:
     assert reason in result.fallback_reason
     assert any("could not be fitted" in note for note in result.notes)
     assert result.to_dict()["method"] == "REML"
+
+
+def test_glmm_that_does_not_converge_falls_back_with_the_reason(monkeypatch) -> None:
+    from scipy import optimize
+
+    import synthesis.proportions as proportions
+
+    def stuck(fun, x0, **kwargs):
+        return optimize.OptimizeResult(x=x0, fun=fun(x0), success=False,
+                                       message="Maximum number of iterations exceeded")
+
+    monkeypatch.setattr(proportions.optimize, "minimize", stuck)
+    result = pool_proportions([8, 65, 94], [11, 74, 128])
+    assert result.method == "REML"
+    assert "did not converge" in result.fallback_reason
+    assert "Maximum number of iterations" in result.fallback_reason
 
 
 def test_glmm_needs_the_logit_scale() -> None:

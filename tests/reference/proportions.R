@@ -234,6 +234,35 @@ for (dname in names(datasets)) {
   }
 }
 
+# A different confidence level (90%) on one dataset, for every measure.
+d <- datasets$index_cr
+for (measure in measures) {
+  for (method in c("DL", "REML")) {
+    for (hksj in c(FALSE, TRUE)) {
+      dat <- escalc(measure = measure, xi = d$xi, ni = d$ni)
+      res <- rma(yi, vi, data = dat, method = method, test = if (hksj) "knha" else "z",
+                 level = 90, control = CTRL)
+      out90 <- summarise_fit(res, measure, d$ni)
+      out90$dataset <- "index_cr"; out90$measure <- measure; out90$method <- method
+      out90$hksj <- hksj; out90$level <- 90
+      out90$call <- sprintf("rma(yi, vi, data=escalc(measure='%s', xi, ni), method='%s', test='%s', level=90, control=CTRL)",
+                            measure, method, if (hksj) "knha" else "z")
+      fits[[length(fits) + 1]] <- out90
+    }
+  }
+}
+for (hksj in c(FALSE, TRUE)) {
+  res <- rma.glmm(measure = "PLO", xi = d$xi, ni = d$ni, method = "ML",
+                  test = if (hksj) "t" else "z", level = 90, nAGQ = 7)
+  pr <- predict(res, transf = transf.ilogit)
+  fits[[length(fits) + 1]] <- list(
+    dataset = "index_cr", measure = "PLO", method = "GLMM", hksj = hksj, level = 90,
+    beta = c(res$beta), se = res$se, estimate = pr$pred, ci_low = pr$ci.lb,
+    ci_high = pr$ci.ub, pi_low = pr$pi.lb, pi_high = pr$pi.ub, tau2 = res$tau2,
+    call = sprintf("rma.glmm(measure='PLO', xi, ni, method='ML', test='%s', level=90, nAGQ=7)",
+                   if (hksj) "t" else "z"))
+}
+
 out <- list(
   r_version = R.version.string,
   metafor_version = as.character(packageVersion("metafor")),
