@@ -58,14 +58,28 @@ def _show_contents(project: str) -> None:
     st.write(f"**Your evidence rows:** {len(sources)} sources, {len(results)} results.")
     if len(results):
         st.dataframe(results, hide_index=True, width="stretch")
-    for title, items, key in (
-        ("Figures", ws.list_figures(project), "name"),
-        ("Digitized curves", ws.list_curves(project), "arm"),
-        ("Reconstructions", ws.list_reconstructions(project), "label"),
-        ("Saved analyses", ws.list_analyses(project), "name"),
+    removable = {}
+    for title, kind, items, key in (
+        ("Figures", "figure", ws.list_figures(project), "name"),
+        ("Digitized curves", "curve", ws.list_curves(project), "arm"),
+        ("Reconstructions", "reconstruction", ws.list_reconstructions(project), "label"),
+        ("Saved analyses", "analysis", ws.list_analyses(project), "name"),
     ):
-        listed = ", ".join(str(getattr(item, key)) for item in items) or "none"
-        st.write(f"**{title}:** {listed}")
+        names = [str(getattr(item, key)) for item in items]
+        st.write(f"**{title}:** {', '.join(names) or 'none'}")
+        for item, name in zip(items, names, strict=True):
+            if kind == "analysis":
+                removable[f"{item.kind} analysis '{name}'"] = (f"analysis:{item.kind}", name)
+            else:
+                removable[f"{kind} '{name}'"] = (kind, name)
+    if removable:
+        left, right = st.columns([3, 1], vertical_alignment="bottom")
+        doomed = left.selectbox("Remove a saved item", list(removable), key="workspace_item")
+        sure = right.checkbox("Yes, remove it", key="workspace_item_sure")
+        if st.button("Remove item", key="workspace_item_remove", disabled=not sure):
+            if run_or_report(lambda: ws.delete_item(project, *removable[doomed]) or True):
+                st.session_state.pop("workspace_item_sure", None)
+                _done(f"Removed {doomed} from '{project}'.")
 
 
 with st.expander(f"What '{current}' holds", expanded=False):

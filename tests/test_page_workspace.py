@@ -164,3 +164,20 @@ def test_glue_saves_and_loads_in_the_current_project(db):
     assert ws.project_evidence("default")[0]["source_id"].tolist() == \
         sample_sources()["source_id"].tolist()
     assert isinstance(out["user_rows"], pd.DataFrame)
+
+
+def test_remove_a_saved_item_with_confirmation(db):
+    ws = open_workspace(db)
+    ws.create_project("review")
+    ws.save_curve("review", "arm A", random_curve())
+    ws.save_analysis("review", "pool", "ORR", {"method": "REML"})
+    at = open_page(db)
+    assert by_key(at.selectbox, "workspace_item").options == ["curve 'arm A'",
+                                                             "pool analysis 'ORR'"]
+    assert by_key(at.button, "workspace_item_remove").disabled
+    by_key(at.selectbox, "workspace_item").select("pool analysis 'ORR'")
+    by_key(at.checkbox, "workspace_item_sure").check().run()
+    by_key(at.button, "workspace_item_remove").click().run()
+    assert not at.exception
+    assert messages(at)[0] == ["Removed pool analysis 'ORR' from 'review'."]
+    assert ws.list_analyses("review") == [] and len(ws.list_curves("review")) == 1
