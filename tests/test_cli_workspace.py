@@ -103,3 +103,8 @@ def test_server_down_is_one_line(capsys):
     err = capsys.readouterr().err
     assert err.startswith("error: cannot reach the database server 127.0.0.1:9")
     assert len(err.strip().splitlines()) == 1
+
+
+def test_where_names_the_database(db, capsys):
+    assert main(["workspace", "where", "--db", db]) == 0
+    assert capsys.readouterr().out.strip() == f"database file {db} (schema revision 0001)"

@@ -53,6 +53,9 @@ def add_parser(subparsers) -> None:
                       help="replace the existing project of that name (also one in the bin)")
     load.set_defaults(run=run_import)
 
+    where = actions.add_parser("where", parents=[db], help="print which database is used")
+    where.set_defaults(run=run_where)
+
     for name, help_text in (("create", "create an empty project"),
                             ("delete", "move a project to the bin (restorable)"),
                             ("restore", "bring a project back from the bin")):
@@ -80,6 +83,12 @@ def run_list(args: argparse.Namespace) -> int:
     widths = [max(len(r[i]) for r in (header, *rows)) for i in range(len(header))]
     for row in (header, *rows):
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+    return 0
+
+
+def run_where(args: argparse.Namespace) -> int:
+    workspace = open_workspace(_db(args))
+    print(f"{workspace.where} (schema revision {workspace.schema_revision()})")
     return 0
 
 
