@@ -409,16 +409,11 @@ _CURATED: dict[tuple, Any] = {}
 
 
 def _curated_base():
-    """The curated evidence base (re-read when a file of ``data/`` changes).
+    """The curated evidence base (re-read when a file of ``data/`` changes)."""
+    # Imported here: pandera makes synthesis.evidence slow to import, and only
+    # writes of evidence rows need it.
+    from synthesis import evidence
 
-    None while ``synthesis.evidence`` does not provide it.
-    """
-    try:
-        from synthesis import evidence
-    except ImportError:
-        return None
-    if not hasattr(evidence, "load_evidence"):
-        return None
     stamp = tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size)
                   for p in sorted(Path(evidence.DATA_DIR).glob("*.csv")))
     if stamp not in _CURATED:
@@ -465,12 +460,12 @@ def prepare_rows(
         if column not in df.columns:
             raise InvalidInputError(f"the column is missing", source=label, column=column)
     key = _ROW_KEYS[kind][0]
+    from synthesis import evidence
+
     base = _curated_base()
-    curated_sources = set() if base is None else set(base.sources["source_id"])
-    curated_ids = set() if base is None else set(base.sources["source_id"] if kind == "sources"
-                                                 else base.results["result_id"])
-    own = set((own_sources if kind == "sources" else own_results)[key]) if len(
-        own_sources if kind == "sources" else own_results) else set()
+    curated_ids = set(base.sources["source_id"] if kind == "sources" else base.results["result_id"])
+    stored = own_sources if kind == "sources" else own_results
+    own = set(stored[key]) if len(stored) else set()
     seen: set[str] = set()
     # Rows are numbered as synthesis.evidence numbers them: 1-based data rows.
     for row, value in enumerate(df[key], start=1):
@@ -485,30 +480,27 @@ def prepare_rows(
                 source=label, row=row, column=key,
             )
         seen.add(value)
-    if base is not None:
-        from synthesis import evidence
+    known = set(base.sources["source_id"]) | (set(own_sources["source_id"]) if len(own_sources)
+                                              else set())
 
-        known = curated_sources | (set(own_sources["source_id"]) if len(own_sources) else set())
+    def validate(rows: pd.DataFrame, name: str) -> pd.DataFrame:
+        if kind == "sources":
+            return evidence.validate_sources(rows, name)
+        return evidence.validate_results(rows, name, known, extend_vocabulary=True)
 
-        def validate(rows: pd.DataFrame, name: str) -> pd.DataFrame:
-            if kind == "sources":
-                return evidence.validate_sources(rows, name)
-            return evidence.validate_results(rows, name, known, extend_vocabulary=True)
-
-        df = validate(df, label).drop(columns=["origin"], errors="ignore")
-        # Rules across rows (e.g. no repeated row) must hold for the project as a whole,
-        # which is what EvidenceBase.combined_with will check when a page reads it.
-        stored = own_sources if kind == "sources" else own_results
-        kept = stored[~stored[key].isin(seen)] if len(stored) else stored
-        if len(kept):
-            kept = kept.drop(columns=[c for c in PROVENANCE_COLUMNS if c in kept.columns])
-            try:
-                validate(pd.concat([kept, df], ignore_index=True), label)
-            except InvalidInputError as exc:
-                raise InvalidInputError(
-                    f"together with the project's {len(kept)} stored {kind} rows (numbered "
-                    f"first): {exc}",
-                ) from exc
+    df = validate(df, label).drop(columns=["origin"], errors="ignore")
+    # Rules across rows (e.g. no repeated row) must hold for the project as a whole,
+    # which is what EvidenceBase.combined_with will check when a page reads it.
+    kept = stored[~stored[key].isin(seen)] if len(stored) else stored
+    if len(kept):
+        kept = kept.drop(columns=[c for c in PROVENANCE_COLUMNS if c in kept.columns])
+        try:
+            validate(pd.concat([kept, df], ignore_index=True), label)
+        except InvalidInputError as exc:
+            raise InvalidInputError(
+                f"together with the project's {len(kept)} stored {kind} rows (numbered "
+                f"first): {exc}",
+            ) from exc
     return [{str(c): _row_value(v) for c, v in zip(df.columns, values, strict=True)}
             for values in df.itertuples(index=False, name=None)]
 
