@@ -68,16 +68,26 @@ def run_or_report(func: Callable[..., T], *args, **kwargs) -> T | None:
         return None
 
 
-def chart_downloads(chart, stem: str) -> None:
-    """Offer ``chart`` as PNG and SVG downloads named ``stem.png``/``stem.svg``."""
-    from synthesis.export import chart_to_png, chart_to_svg
+@st.cache_data(show_spinner=False, max_entries=64)
+def _rendered(spec: str, kind: str) -> bytes | str:
+    """PNG bytes or SVG text of a Vega-Lite spec; cached because rendering takes ~1 s."""
+    from synthesis.export import spec_to_png, spec_to_svg
 
+    return spec_to_png(spec) if kind == "png" else spec_to_svg(spec)
+
+
+def chart_downloads(chart, stem: str) -> None:
+    """Offer ``chart`` as PNG and SVG downloads named ``stem.png``/``stem.svg``.
+
+    The images are rendered on the server (vl-convert), once per chart spec.
+    """
+    spec = chart.to_json()
     left, right = st.columns(2)
     left.download_button(
-        "Chart as PNG", chart_to_png(chart), f"{stem}.png", "image/png", on_click="ignore"
+        "Chart as PNG", _rendered(spec, "png"), f"{stem}.png", "image/png", on_click="ignore"
     )
     right.download_button(
-        "Chart as SVG", chart_to_svg(chart), f"{stem}.svg", "image/svg+xml", on_click="ignore"
+        "Chart as SVG", _rendered(spec, "svg"), f"{stem}.svg", "image/svg+xml", on_click="ignore"
     )
 
 
