@@ -73,6 +73,14 @@ def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 60.0) -> Non
     raise RuntimeError("streamlit did not become healthy in time")
 
 
+@pytest.fixture(autouse=True)
+def throwaway_workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own workspace file; none touches a reviewer's database."""
+    db = tmp_path / "workspace.sqlite3"
+    monkeypatch.setenv("BCMA_SYNTH_DB", str(db))
+    return db
+
+
 @pytest.fixture(scope="session")
 def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Base URL of a live app server with an empty, throwaway workspace."""
