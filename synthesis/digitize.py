@@ -75,6 +75,9 @@ MAX_INK_SHARE = 0.3
 MAX_FILL_SHARE = 0.05
 #: Gaps wider than this share of the plot width are reported, not hidden.
 REPORTED_GAP_SHARE = 0.01
+#: A curve first seen this far below survival 1 is reported (its start was
+#: hidden, e.g. by the y axis, and is drawn as one drop).
+FIRST_DROP_REPORTED = 0.05
 #: A dashed line leaves more than this share of its columns empty (matplotlib
 #: "--": about 0.1; solid: under 0.01).
 DASHED_GAP_SHARE = 0.06
@@ -647,11 +650,12 @@ def _to_data(
     x_origin, y_one = x_origin - canvas.left, y_one - canvas.top
     # A Kaplan-Meier curve starts at (0, 1). Its first stretch hides under the
     # frame (the top axis line at survival 1, the y axis at time 0), whose
-    # pixels were removed: snap a first plateau within a line width of
+    # pixels were removed: snap a first plateau within 1.5 pixels of
     # survival 1 to it, otherwise start at 1 and drop where the line appears.
-    if corner_y[0] - y_one <= step.line_width / 2 + 1.5:
+    first_seen = calibration.to_data(corner_x[0] + canvas.left, corner_y[0] + canvas.top)
+    if abs(corner_y[0] - y_one) <= 1.5:
         corner_y[corner_y == corner_y[0]] = y_one
-    elif corner_y[0] - y_one <= 4 * step.line_width + 6:
+    else:
         corner_x = np.concatenate([[corner_x[0], corner_x[0]], corner_x])
         corner_y = np.concatenate([[y_one, y_one], corner_y])
     if corner_x[0] - x_origin < 4 * TraceSettings(step.line_width).dash_gap:
@@ -668,6 +672,12 @@ def _to_data(
         return f"t = {time_at(a)} to {time_at(b)} {calibration.x_unit}"
 
     warnings = []
+    if first_seen[1] < 1 - FIRST_DROP_REPORTED:
+        warnings.append(
+            f"first seen at t = {first_seen[0]:.3g} {calibration.x_unit} with survival "
+            f"{first_seen[1]:.3g}; joined to survival 1 at time 0 by one drop there, check "
+            "the start of the curve"
+        )
     for a, b in step.lost:
         if b - a + 1 >= min_gap:
             warnings.append(

@@ -52,6 +52,7 @@ class ColumnRuns:
 class Trace:
     """What the tracer saw in each column it visited (plot-area coordinates)."""
 
+    start_level: float = 0.0
     x: list[int] = field(default_factory=list)
     top: list[float] = field(default_factory=list)
     bottom: list[float] = field(default_factory=list)
@@ -131,7 +132,7 @@ def trace_step_curve(
     """
     width = settings.width
     level = reach = start_level
-    trace = Trace()
+    trace = Trace(start_level=start_level)
     n_cols = len(runs.starts)
     x = 0
     while x < n_cols:
@@ -270,9 +271,11 @@ def _extend_dashed(runs: ColumnRuns, x: int, top: float, bottom: float, settings
     """
     if bottom - top + 1 <= settings.tall and not settings.broken:
         return bottom
+    # Dots of a dotted line come out a pixel thinner than the line when anti-aliased.
+    piece = settings.width - 1 if settings.broken else settings.width
     starts, ends = runs.starts[x], runs.ends[x]
     for s, e in zip(starts, ends):
-        if s > bottom and s - bottom - 1 <= settings.dash_gap and e - s + 1 >= settings.width:
+        if s > bottom and s - bottom - 1 <= settings.dash_gap and e - s + 1 >= piece:
             bottom = float(e)
     return bottom
 
@@ -348,6 +351,9 @@ def steps_from_trace(trace: Trace, settings: TraceSettings) -> StepCurve | None:
         if kind == GAP:
             continue
         centre = (trace.top[i] + trace.bottom[i]) / 2
+        if not plateaus and cluster:
+            # Drops right at the start: the staircase starts from survival 1.
+            plateaus.append([trace.x[cluster[0]], trace.x[cluster[0]], trace.start_level, 1])
         level = _level(plateaus[-1]) if plateaus else centre
         if plateaus and cluster:
             censor_x += _staircase(trace, cluster, plateaus, settings, jitter)
@@ -421,11 +427,16 @@ def _staircase(trace: Trace, cluster: list[int], plateaus: list, settings, jitte
         if trace.kind[i] == TALL and trace.top[i] < before - settings.width / 2 - settings.slack:
             ticks.append(x)
             continue
-        foot = trace.bottom[i] - settings.width / 2
-        if foot <= current + jitter:
-            continue
-        start = min(x + (settings.width - 1) / 2, trace.x[cluster[-1]])
-        plateaus.append([start, x, foot, 1])
+        if trace.kind[i] == HIDDEN_TALL:
+            # Followed along another curve, whose drop may go deeper than this
+            # one's: only the top of the run (the level just left) is shared.
+            level = trace.top[i] + settings.width / 2
+            start = max(x - (settings.width - 1) / 2, plateaus[-1][0])
+        else:
+            level = trace.bottom[i] - settings.width / 2
+            start = min(x + (settings.width - 1) / 2, trace.x[cluster[-1]])
+        if level > current + jitter:
+            plateaus.append([start, x, level, 1])
     marks = []
     for first, last in _spans(np.array(ticks, dtype=int)):
         marks.append((first + last) / 2)
