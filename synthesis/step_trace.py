@@ -231,7 +231,9 @@ def _pick(
         return None
     full_top = ends[ok[0]] - starts[ok[0]] + 1 >= width - 0.5
     if prefer is not None and not (keep_level and not lowest and full_top and ok.size > 1):
-        i = ok[np.argmin(np.abs((starts[ok] + ends[ok]) / 2 - prefer))]
+        # Distance from ``prefer`` to each run (0 when the run covers it).
+        gap = np.maximum(starts[ok] - prefer, 0) + np.maximum(prefer - ends[ok], 0)
+        i = ok[np.argmin(gap)]
     else:
         i = ok[-1] if lowest else ok[0]
     return float(starts[i]), float(ends[i])
