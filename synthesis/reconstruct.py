@@ -228,9 +228,11 @@ def _fit_interval(grid: _Grid, lo: int, hi: int, end: int, n: int, km_last: floa
     (the next number at risk, or the total events); a positive gap asks for
     more censoring. Guyot moves the count by the gap until it is 0 or cannot
     move down. That step can be slow (when events, not the number at risk,
-    must move) or cycle between two counts (survHE hangs there), so the counts
-    tried keep a bracket, and a step leaving it is replaced by bisection. The
-    solution is Guyot's where his update finds one; otherwise the count with
+    must move) or cycle between two counts (survHE hangs there), so the step
+    doubles while it falls short on one side, the counts tried keep a
+    bracket, and once both sides are known the next count is
+    interpolated between them (regula falsi), and a step leaving the bracket
+    is replaced by bisection. Where no count gives a gap of 0, the count with
     the smallest gap is kept.
     """
     count = max(int(guess), 0)
@@ -239,20 +241,27 @@ def _fit_interval(grid: _Grid, lo: int, hi: int, end: int, n: int, km_last: floa
     narrowest = widths[widths > 0].min() if (widths > 0).any() else 1.0
     marks = 0 if grid.marks is None else grid.marks.size
     ceiling = int(min(n * max(np.ceil((grid.time[end] - grid.time[lo]) / narrowest), marks) + n, 1e12))
-    below, above = -1, ceiling + 1  # largest count with gap > 0, smallest with gap < 0
+    # The largest count with gap > 0 and the smallest with gap < 0, with their gaps.
+    below, above, gap_below, gap_above = -1, ceiling + 1, None, None
+    stride = 1
     tried = {}
     for _ in range(MAX_ADJUSTMENTS):
         placement = _place_censorings(grid, lo, hi, end, count)
         result = _walk(grid, lo, hi, n, km_last, placement.per_bin)
         gap = target(result)
         tried[count] = (abs(gap), result, placement)
-        if gap > 0:
-            below = max(below, count)
-        elif gap < 0:
-            above = min(above, count)
+        if gap > 0 and count > below:
+            below, gap_below = count, gap
+        elif gap < 0 and count < above:
+            above, gap_above = count, gap
         if gap == 0 or above - below <= 1:
             break
-        step = count + gap
+        if gap_below is None or gap_above is None:
+            # Guyot's step, doubled each time it falls short on the same side.
+            step = count + gap * stride
+            stride *= 2
+        else:
+            step = below + round((above - below) * gap_below / (gap_below - gap_above))
         count = step if below < step < above else (below + above) // 2
         count = int(min(max(count, 0), ceiling))
         if count in tried:
