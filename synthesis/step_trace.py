@@ -144,7 +144,8 @@ def trace_step_curve(
         run, own = _pick(runs, x, band_top, band_bottom, lowest, prefer, width, keep_level), True
         if run is None:
             run = _dropped_in_gap(runs, x, band_top, band_bottom, settings)
-        if run is None and _seen_soon(runs, x, band_top, band_bottom, settings):
+        # A dash gap: the curve shows again soon, in the band or just below it.
+        if run is None and _seen_soon(runs, x, band_top, band_bottom + settings.dash_gap, settings):
             trace.add(x, level, reach, GAP)
             x += 1
             continue
@@ -169,7 +170,8 @@ def trace_step_curve(
             bottom = _extend_dashed(runs if own else ink_runs, x, top, bottom, settings)
         if bottom - top + 1 > settings.tall:
             trace.add(x, top, bottom, TALL if own else HIDDEN_TALL)
-            reach = max(reach, _foot(flat_runs, x, top, bottom, level, settings))
+            foot = bottom - width / 2 if lowest else _foot(flat_runs, x, top, bottom, level, settings)
+            reach = max(reach, foot)
         else:
             centre = (top + bottom) / 2
             trace.add(x, top, bottom, FLAT if own else HIDDEN_FLAT)
