@@ -122,6 +122,18 @@ class RenderedFigure:
     colors: dict[str, str]
     at_risk: dict[str, pd.DataFrame] = field(default_factory=dict)
 
+    @property
+    def survival_floor(self) -> float:
+        """Lowest survival the figure shows (its y axis may start above 0)."""
+        return self.y_range[0] / self.y_range[1]
+
+    def error(self, arm: str, points: pd.DataFrame) -> float:
+        """:func:`tube_error` of extracted ``points`` against the true curve of ``arm``."""
+        return tube_error(
+            self.steps[arm], points, self.x_range, self.arms[arm].time.max(),
+            survival_floor=self.survival_floor,
+        )
+
 
 def default_arms(style: Style, seed: int = 1) -> dict[str, pd.DataFrame]:
     """Two SYNTHETIC arms (names "A" and "B"), on the style's time scale."""
@@ -264,6 +276,7 @@ def tube_error(
     x_range: tuple[float, float],
     t_end: float,
     time_tolerance: float = 0.005,
+    survival_floor: float = 0.0,
 ) -> float:
     """How far one curve leaves the other's tube, as a share of the survival axis.
 
@@ -272,7 +285,9 @@ def tube_error(
     time, and the other way round; the result is the largest vertical miss.
     "Within 0.5 % of the axis range" means ``tube_error(...) <= 0.005`` with
     the default 0.5 % time tolerance: the curves are in each other's 0.5 %
-    box everywhere, vertical drops included.
+    box everywhere, vertical drops included. Survival below
+    ``survival_floor`` (under a y axis starting above 0) is not drawn and
+    counts as the floor.
     """
     pts = points.sort_values(["time", "survival"], ascending=[True, False])
     got_t, got_s = pts.time.to_numpy(), pts.survival.to_numpy()
@@ -281,7 +296,7 @@ def tube_error(
     offsets = np.linspace(-time_tolerance, time_tolerance, 21) * span
 
     def values(step_t, step_s, t):
-        return survival_at(step_t, step_s, np.clip(t, 0.0, t_end))
+        return np.maximum(survival_at(step_t, step_s, np.clip(t, 0.0, t_end)), survival_floor)
 
     def miss(a, b):
         here = values(*a, grid)

@@ -18,7 +18,7 @@ from PIL import Image
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
-from km_figures import STYLES, color_distance, render_km_figure, tube_error, with_style  # noqa: E402
+from km_figures import STYLES, color_distance, render_km_figure, with_style  # noqa: E402
 
 from synthesis import digitize as dz  # noqa: E402
 from synthesis.calibration import AxisCalibration  # noqa: E402
@@ -63,15 +63,12 @@ def _match(figure, digitized):
         nearest = min(digitized.curves, key=lambda c: color_distance(c.color, color)).color
         curves = [c for c in digitized.curves if c.color == nearest]
         assert color_distance(nearest, color) < 60, digitized.summary_frame()
-        pairs[arm] = min(
-            curves,
-            key=lambda c: tube_error(figure.steps[arm], c.points, figure.x_range, figure.arms[arm].time.max()),
-        )
+        pairs[arm] = min(curves, key=lambda c: figure.error(arm, c.points))
     return pairs
 
 
 def _error(figure, arm, curve) -> float:
-    return tube_error(figure.steps[arm], curve.points, figure.x_range, figure.arms[arm].time.max())
+    return figure.error(arm, curve.points)
 
 
 # --- calibration -----------------------------------------------------------
