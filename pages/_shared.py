@@ -266,3 +266,65 @@ def save_analysis(kind: str, name: str, settings: dict):
 def load_analyses(kind: str) -> dict:
     """The current project's saved analyses of ``kind``: ``{name: settings}``."""
     return {a.name: a.settings for a in _in_project("list_analyses", kind) or []}
+
+
+# -- workspace: the reviewer's rows among curated ones; saved analysis settings -------------
+
+#: Appended to the label of a row from the reviewer's project wherever it sits among curated rows.
+USER_MARK = " (your project)"
+
+
+def mark_user_rows(frame, evidence: EvidenceBase, label: str = "label"):
+    """``frame`` (rows with ``result_id``) with an ``origin`` column and the project's rows' ``label`` marked."""
+    origin = dict(zip(evidence.results["result_id"], evidence.results["origin"], strict=True))
+    marked = frame.assign(origin=frame["result_id"].map(origin).fillna("curated"))
+    mine = marked["origin"] == "user"
+    marked.loc[mine, label] = marked.loc[mine, label].astype(str) + USER_MARK
+    return marked
+
+
+def _tell(kind: str, level: str, text: str) -> None:
+    st.session_state.setdefault(f"{kind}_analysis_messages", []).append((level, text))
+
+
+def _save_settings(kind: str, what: str, collect: Callable[[], dict]) -> None:
+    name = (st.session_state.get(f"{kind}_save_name") or "").strip()
+    if not name:
+        _tell(kind, "warning", f"Give the {what} a name before saving it.")
+    elif save_analysis(kind, name, collect()) is not None:
+        _tell(kind, "success", f"Saved {what} '{name}' to the project {project_name()}.")
+
+
+def _load_settings(kind: str, what: str, restore: Callable[[dict], list[str]]) -> None:
+    name = st.session_state.get(f"{kind}_load_name")
+    settings = load_analyses(kind).get(name)
+    if settings is None:
+        _tell(kind, "warning", f"The project has no saved {what} '{name}' (any more).")
+        return
+    notes = restore(settings)
+    st.session_state[f"{kind}_save_name"] = name
+    _tell(kind, "success", f"Loaded {what} '{name}'.")
+    for note in notes:
+        _tell(kind, "warning", note)
+
+
+def saved_analysis_controls(kind: str, what: str, collect: Callable[[], dict],
+                            restore: Callable[[dict], list[str]]) -> None:
+    """Save the page's settings as a named analysis of ``kind`` in the project, and load one back.
+
+    ``collect()`` returns the settings to save; ``restore(settings)`` writes saved
+    settings into the page's session-state keys and returns notes on anything it
+    could not restore. Both run as button callbacks, before the page draws its
+    widgets: the one moment Streamlit lets a widget's value be set.
+    """
+    saved = load_analyses(kind)
+    save_col, load_col = st.columns(2)
+    save_col.text_input(f"Name of this {what}", key=f"{kind}_save_name")
+    save_col.button(f"Save this {what}", key=f"{kind}_save", on_click=_save_settings,
+                    args=(kind, what, collect), icon=":material/save:")
+    load_col.selectbox(f"Load a saved {what}", list(saved), index=None, key=f"{kind}_load_name",
+                       placeholder="choose one" if saved else "none saved in this project yet")
+    load_col.button("Load", key=f"{kind}_load", disabled=not saved, on_click=_load_settings,
+                    args=(kind, what, restore), icon=":material/restore:")
+    for level, text in st.session_state.pop(f"{kind}_analysis_messages", []):
+        getattr(st, level)(text)

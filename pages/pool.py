@@ -3,7 +3,10 @@
 import pandas as pd
 import streamlit as st
 
-from pages._shared import chart_downloads, curated_evidence, run_or_report, session_dict
+from pages._shared import (
+    chart_downloads, current_project, evidence_with_project, mark_user_rows, run_or_report,
+    saved_analysis_controls, session_dict,
+)
 from synthesis.errors import InvalidInputError
 from synthesis.evidence import OUTCOMES, POPULATIONS
 from synthesis.forest import forest_chart, methods_paragraph
@@ -14,6 +17,9 @@ from synthesis.proportions import (
 
 STATE = "pool_state"  # {"settings": {...}, "included": {(outcome, pop): [ids]}, "adhoc": DataFrame}
 ADHOC_COLUMNS = ["study", "events", "n", "product", "phase", "design"]
+#: Settings kept in a saved pooling under their own name, in the widget key ``pool_<name>``.
+WIDGET_SETTINGS = ("outcome", "population", "measure", "method", "hksj", "ci_method", "subgroup",
+                   "level", "prediction")
 DEFAULT_RATIONALE = (
     "**Default: logit with the binomial-normal GLMM, Clopper-Pearson study CIs** (as current "
     "R meta). The GLMM models the counts themselves, needs no continuity correction and stays "
@@ -25,6 +31,7 @@ DEFAULT_RATIONALE = (
 st.title("Pool response rates")
 st.caption("Meta-analysis of proportions (ORR, CR, MRD negativity, CRS, ICANS ...) from the "
            "evidence base and your own rows; numbers match R's metafor.")
+project = current_project()
 state = session_dict(STATE)
 settings = state.setdefault("settings", {})
 
@@ -45,7 +52,35 @@ def compute(events, n, studies, subgroup, subgroup_column, options):
     return result, loo
 
 
-evidence = curated_evidence()
+def collect() -> dict:
+    """The pooling as saved: widget settings, ticked result ids and the user's rows as records."""
+    saved = {name: st.session_state[f"pool_{name}"] for name in WIDGET_SETTINGS}
+    pooling = session_dict(STATE)
+    saved["studies"] = pooling["included"].get((saved["outcome"], saved["population"]), [])
+    saved["adhoc"] = pooling["adhoc"].reindex(columns=ADHOC_COLUMNS).to_dict("records")
+    return saved
+
+
+def restore(saved: dict) -> list[str]:
+    """Put a saved pooling back into the widgets, the study picker and the user's rows."""
+    for name in WIDGET_SETTINGS:
+        st.session_state[f"pool_{name}"] = saved[name]
+    pair = (saved["outcome"], saved["population"])
+    pooling = session_dict(STATE)
+    pooling["included"][pair] = list(saved["studies"])
+    pooling["pick_base"].pop(pair, None)
+    pooling["adhoc"] = pd.DataFrame(saved["adhoc"], columns=ADHOC_COLUMNS)
+    st.session_state.pop("pool_adhoc", None)
+    known = set(pooling_candidates(evidence_with_project(), *pair)["result_id"])
+    lost = [rid for rid in saved["studies"] if rid not in known]
+    return [f"Studies no longer in the evidence, left out: {', '.join(lost)}."] if lost else []
+
+
+with st.expander("Saved poolings", icon=":material/bookmark:",
+                 expanded=bool(st.session_state.get("pool_analysis_messages"))):
+    saved_analysis_controls("pool", "pooling", collect, restore)
+
+evidence = evidence_with_project()
 pairs = evidence.select()
 pairs = pairs[pairs["events"].notna() & pairs["n"].notna()]
 outcomes = sorted(pairs["outcome"].unique(), key=lambda o: (o not in OUTCOMES, o))
@@ -62,12 +97,19 @@ st.subheader("Studies")
 included = state.setdefault("included", {})
 bases = state.setdefault("pick_base", {})
 pick_key = f"pool_pick_{outcome}_{population}"
-if pick_key not in st.session_state or (outcome, population) not in bases:
-    # the editor's input must stay fixed while it lives, or edits get lost
-    candidates = pooling_candidates(evidence, outcome, population)
+candidates = mark_user_rows(pooling_candidates(evidence, outcome, population), evidence, "study")
+base = bases.get((outcome, population))
+if pick_key not in st.session_state or base is None or \
+        base["result_id"].tolist() != candidates["result_id"].tolist():
+    # the editor's input must stay fixed while it lives, or edits get lost; it is rebuilt
+    # only when the candidates change (a row added to or removed from the project)
+    st.session_state.pop(pick_key, None)
     chosen = included.get((outcome, population))
     if chosen is not None:
-        candidates["include"] = candidates["result_id"].isin(chosen)
+        # rows new since the last pick keep their default tick
+        seen = set((candidates if base is None else base)["result_id"])
+        candidates["include"] = candidates["result_id"].isin(chosen) | (
+            candidates["include"] & ~candidates["result_id"].isin(seen))
     candidates["status"] = candidates["status"].map(
         lambda s: "\u26a0 unverified" if s == "unverified" else s)
     bases[(outcome, population)] = candidates
@@ -76,8 +118,10 @@ picked = st.data_editor(
     candidates, key=pick_key, hide_index=True, width="stretch",
     disabled=[c for c in candidates.columns if c != "include"],
     column_order=["include", "study", "product", "phase", "design", "events", "n", "status",
-                  "why"],
+                  "origin", "why"],
     column_config={"include": st.column_config.CheckboxColumn("include"),
+                   "origin": st.column_config.TextColumn(
+                       "origin", help="curated = data/; user = your project's rows"),
                    "why": "not ticked because"},
 )
 included[(outcome, population)] = picked.loc[picked["include"], "result_id"].tolist()
@@ -85,7 +129,10 @@ st.caption("All eligible rows are ticked by default; context sources and reports
            "by a later report of the same trial are not, so no patient counts twice. "
            "\u26a0 marks values not yet verified against the publication.")
 
-st.markdown("**Your rows** (a study the evidence base lacks; kept while you switch pages)")
+st.markdown("**Your rows** (a study the evidence base lacks; kept while you switch pages and "
+            "in a saved pooling)")
+st.caption("To keep a study as evidence for every page, with its quote and location, add it "
+           "on the Evidence page; it then appears above, marked 'your project'.")
 if "pool_adhoc" not in st.session_state:
     state["adhoc_base"] = state.get("adhoc", pd.DataFrame(columns=ADHOC_COLUMNS)).copy()
 adhoc = st.data_editor(
@@ -123,9 +170,8 @@ with st.expander("Method", expanded=True):
     subgroup_column = c7.selectbox("Subgroups", ["none", "product", "phase", "design"],
                                    key=remembered("pool_subgroup", "none"),
                                    help="Pool each subgroup separately and test the difference.")
-for key in ("pool_outcome", "pool_population", "pool_measure", "pool_method", "pool_ci_method",
-            "pool_hksj", "pool_prediction", "pool_level", "pool_subgroup"):
-    settings[key] = st.session_state[key]
+for name in WIDGET_SETTINGS:
+    settings[f"pool_{name}"] = st.session_state[f"pool_{name}"]
 
 rows = picked.loc[picked["include"], ["study", "events", "n", "product", "phase", "design"]]
 user_rows = adhoc.dropna(how="all", subset=["study", "events", "n"])
