@@ -68,7 +68,10 @@ MIN_CURVE_SPAN = 0.3
 GRID_LINE_COVER = 0.6
 #: ... from within this share of both edges.
 GRID_LINE_EDGE = 0.05
-#: More ink than this share of the plot area is a photo or a filled chart.
+#: More strong ink (further than this from the paper colour; pale
+#: confidence bands are nearer) than this share of the plot area is a photo
+#: or a filled chart.
+STRONG_INK_DISTANCE = 100.0
 MAX_INK_SHARE = 0.3
 #: A colour whose typical vertical run is taller than this share of the plot
 #: height is a filled area (bars), not a line.
@@ -394,9 +397,10 @@ def _canvas(image: np.ndarray, calibration: AxisCalibration) -> _Canvas:
     axis_row = calibration.to_pixel(0.0, min(calibration.y_values))[1] - top
     bottom = _bottom_frame(ink[:, :right] & greyish[:, :right], axis_row)
     pixels, ink, greyish = raw[:bottom, :right], ink[:bottom, :right], greyish[:bottom, :right]
-    if ink.mean() > MAX_INK_SHARE:
+    covered = (distance[:bottom, :right] > STRONG_INK_DISTANCE**2).mean()
+    if covered > MAX_INK_SHARE:
         raise FigureError(
-            f"{ink.mean():.0%} of the plot area is covered; this looks like a photograph or a "
+            f"{covered:.0%} of the plot area is covered; this looks like a photograph or a "
             "filled chart, not Kaplan-Meier curves. Upload the survival figure itself."
         )
     _remove_grid_lines(ink, greyish)

@@ -53,6 +53,20 @@ def km_steps(ipd: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return step_t, np.array(surv), np.sort(censored)
 
 
+def _greenwood_band(ipd: pd.DataFrame, step_t: np.ndarray, step_s: np.ndarray):
+    """Pointwise 95 % interval (Greenwood, plain) of the product-limit steps."""
+    var_sum, low, high = 0.0, [1.0], [1.0]
+    for t, s in zip(step_t[1:], step_s[1:]):
+        at_risk = (ipd.time >= t).sum()
+        deaths = ((ipd.time == t) & (ipd.event == 1)).sum()
+        if at_risk > deaths:
+            var_sum += deaths / (at_risk * (at_risk - deaths))
+        half = 1.96 * s * np.sqrt(var_sum)
+        low.append(max(0.0, s - half))
+        high.append(min(1.0, s + half))
+    return np.array(low), np.array(high)
+
+
 def survival_at(step_t: np.ndarray, step_s: np.ndarray, t) -> np.ndarray:
     """Right-continuous step function value at ``t``."""
     idx = np.searchsorted(step_t, np.asarray(t, dtype=float), side="right") - 1
@@ -79,6 +93,7 @@ class Style:
     x_max: float = 36.0
     y_min: float = 0.0
     facecolor: str | None = None
+    ci_band_alpha: float | None = None
 
 
 STYLES: dict[str, Style] = {
@@ -103,6 +118,7 @@ STYLES: dict[str, Style] = {
         Style("grid + jpeg + percent", grid=True, jpeg_quality=80, percent=True),
         Style("y axis from 0.2", y_min=0.2, risk_table=True),
         Style("grey panel, white grid", facecolor="#ebebeb", grid=True, censor_marker="|"),
+        Style("confidence bands", ci_band_alpha=0.2),
     ]
 }
 
@@ -173,6 +189,11 @@ def render_km_figure(style: Style, arms: dict[str, pd.DataFrame] | None = None) 
         step_t, step_s, cens = km_steps(ipd)
         steps[name], censors[name], colors[name] = (step_t, step_s), cens, color
         t_end = ipd.time.max()
+        if style.ci_band_alpha:
+            low, high = _greenwood_band(ipd, step_t, step_s)
+            ax.fill_between(np.append(step_t, t_end), np.append(low, low[-1]) * y_top,
+                            np.append(high, high[-1]) * y_top, step="post", color=color,
+                            alpha=style.ci_band_alpha, lw=0)
         ax.step(
             np.append(step_t, t_end), np.append(step_s, step_s[-1]) * y_top,
             where="post", color=color, lw=style.linewidth,

@@ -199,7 +199,9 @@ def test_extracted_curve_within_half_a_percent(figures, style):
         assert curve.points.iloc[0].tolist() == [0.0, 1.0]
 
 
-@pytest.mark.parametrize("name", ["default", "censor ticks |", "y axis from 0.2", "grey panel, white grid"])
+@pytest.mark.parametrize(
+    "name", ["default", "censor ticks |", "y axis from 0.2", "grey panel, white grid", "confidence bands"]
+)
 def test_censor_marks_are_found_and_left_out_of_the_curve(figures, name):
     fig = figures(name)
     digitized = digitize_curves(load_figure(fig.image), fig.calibration)
