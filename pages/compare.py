@@ -3,7 +3,10 @@
 import pandas as pd
 import streamlit as st
 
-from pages._shared import PSEUDO_IPD, chart_downloads, curated_evidence, run_or_report, session_dict
+from pages._shared import (
+    PSEUDO_IPD, chart_downloads, current_project, evidence_with_project, load_reconstructions,
+    mark_user_rows, run_or_report, save_reconstruction, saved_analysis_controls, session_dict,
+)
 from synthesis.approximate import APPROXIMATE_LABEL, MODELS, fit_from_evidence
 from synthesis.compare import (
     CROSS_TRIAL_CAVEAT, baseline_side_by_side, compare_survival, load_ipd_csv, methods_paragraph,
@@ -16,7 +19,10 @@ from synthesis.survival import kaplan_meier
 from synthesis.survival_plots import km_chart, median_chart
 
 TABLE_COLUMNS = ["label", "product", "population", "n", "text", "follow_up", "immature",
-                 "maturity_note", "superseded", "status"]
+                 "maturity_note", "superseded", "status", "origin"]
+#: Settings kept in a saved comparison under their own name, in the widget key ``compare_<name>``.
+WIDGET_SETTINGS = ("endpoint", "populations", "latest", "pool_product", "pool_method", "arm_a",
+                   "arm_b", "tau")
 
 
 @st.cache_data(show_spinner="Comparing the two curves...")
@@ -25,13 +31,48 @@ def compare_cached(ipd_a: pd.DataFrame, ipd_b: pd.DataFrame, tau, label_a: str, 
     return compare_survival(ipd_a, ipd_b, tau=tau, label_a=label_a, label_b=label_b, approximate=approximate)
 
 
+def collect() -> dict:
+    """The comparison as saved: widget settings and the sources the two arms are linked to."""
+    saved = {name: st.session_state.get(f"compare_{name}") for name in WIDGET_SETTINGS}
+    store = session_dict(PSEUDO_IPD)
+    saved["links"] = {arm: store[arm].get("settings", {}).get("source_id")
+                      for arm in (saved["arm_a"], saved["arm_b"]) if arm in store}
+    return saved
+
+
+def restore(saved: dict) -> list[str]:
+    """Put a saved comparison back into the widgets; say which of its curves are missing."""
+    store, notes = session_dict(PSEUDO_IPD), []
+    for name in WIDGET_SETTINGS:
+        value = saved.get(name)
+        if name in ("arm_a", "arm_b") and value is not None and value not in store:
+            notes.append(f"The curve '{value}' is neither in this session nor in the project; "
+                         "save curves to the project to keep them with a comparison.")
+        elif value is not None:
+            st.session_state[f"compare_{name}"] = value
+    for arm, source_id in saved.get("links", {}).items():
+        if arm in store:
+            store[arm].setdefault("settings", {})["source_id"] = source_id
+            st.session_state.pop(f"compare_source_{arm}", None)
+    return notes
+
+
 st.title("Compare survival")
 st.caption(
     "Every published median with its 95% CI, population and follow-up. A median not reached (NR) "
     "is not a number: it is drawn as an open arrow from its lower bound and never imputed."
 )
 
-evidence = curated_evidence()
+project = current_project()
+store = session_dict(PSEUDO_IPD)
+in_project = load_reconstructions()
+for label, entry in in_project.items():  # curves kept in the project; this session's win
+    store.setdefault(label, entry)
+with st.expander("Saved comparisons", icon=":material/bookmark:",
+                 expanded=bool(st.session_state.get("compare_analysis_messages"))):
+    saved_analysis_controls("compare", "comparison", collect, restore)
+
+evidence = evidence_with_project()
 left, middle, right = st.columns([1, 3, 1])
 endpoint = left.radio("Endpoint", list(ENDPOINTS), horizontal=True, key="compare_endpoint")
 median_outcome, rate_outcome = ENDPOINTS[endpoint]
@@ -48,10 +89,12 @@ table = run_or_report(median_table, evidence.results, evidence.sources, outcome=
 if table is None or table.rows.empty:
     st.info(f"No median {endpoint} in the evidence base for these populations.")
 else:
-    rows = table.summary_frame()
+    rows = mark_user_rows(table.summary_frame(), evidence)
     st.subheader(f"Median {endpoint} (months)")
     st.dataframe(rows[TABLE_COLUMNS], hide_index=True, width="stretch", key="compare_median_table",
                  column_config={"label": "Study", "text": "Median (95% CI)",
+                                "origin": st.column_config.TextColumn(
+                                    "origin", help="curated = data/; user = your project's rows"),
                                 "follow_up": st.column_config.NumberColumn("Median follow-up", format="%.1f")})
     chart = median_chart(rows, title=f"Median {endpoint} (months)")
     st.altair_chart(chart, width="stretch")
@@ -84,7 +127,6 @@ if table is not None and not table.rows.empty:
         st.caption(pooled.description + ". Populations pooled: "
                    + ", ".join(sorted(subset["population"].unique())) + ".")
 
-store = session_dict(PSEUDO_IPD)
 with st.expander(f"Approximate curve from summary statistics ({APPROXIMATE_LABEL})"):
     with_stats = evidence.results[evidence.results["outcome"].isin([median_outcome, rate_outcome])
                                   & evidence.results["population"].isin(populations)]
@@ -111,6 +153,15 @@ if upload is not None and upload.name not in store:
     frame = run_or_report(load_ipd_csv, upload, name=upload.name)
     if frame is not None:
         store[upload.name] = {"ipd": frame, "origin": "uploaded", "settings": {}}
+unsaved = [label for label, entry in store.items()
+           if entry.get("origin") in ("uploaded", "approximate") and label not in in_project]
+if unsaved and project is not None:
+    k1, k2 = st.columns([3, 1], vertical_alignment="bottom")
+    keep = k1.selectbox(f"Keep a curve in the project {project}", unsaved, key="compare_keep_label",
+                        help="Uploaded and approximate curves are otherwise lost when the browser closes.")
+    if k2.button("Save to project", key="compare_keep", icon=":material/save:") and \
+            save_reconstruction(keep, store[keep]) is not None:
+        st.success(f"Saved '{keep}' to the project {project}.")
 
 if not store:
     st.info("No curves yet: reconstruct one on the Reconstruct IPD page, upload an IPD CSV, "

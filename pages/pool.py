@@ -31,7 +31,7 @@ DEFAULT_RATIONALE = (
 st.title("Pool response rates")
 st.caption("Meta-analysis of proportions (ORR, CR, MRD negativity, CRS, ICANS ...) from the "
            "evidence base and your own rows; numbers match R's metafor.")
-project = current_project()
+current_project()  # the sidebar choice of where saved work goes
 state = session_dict(STATE)
 settings = state.setdefault("settings", {})
 
