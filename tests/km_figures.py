@@ -94,6 +94,7 @@ class Style:
     y_min: float = 0.0
     facecolor: str | None = None
     ci_band_alpha: float | None = None
+    median_lines: bool = False
 
 
 STYLES: dict[str, Style] = {
@@ -119,6 +120,7 @@ STYLES: dict[str, Style] = {
         Style("y axis from 0.2", y_min=0.2, risk_table=True),
         Style("grey panel, white grid", facecolor="#ebebeb", grid=True, censor_marker="|"),
         Style("confidence bands", ci_band_alpha=0.2),
+        Style("median lines", median_lines=True, censor_marker="|"),
     ]
 }
 
@@ -204,6 +206,10 @@ def render_km_figure(style: Style, arms: dict[str, pd.DataFrame] | None = None) 
                 cens, survival_at(step_t, step_s, cens) * y_top, ls="none",
                 marker=style.censor_marker, color=color, ms=7, mew=max(1.0, style.linewidth * 0.6),
             )
+        below = np.nonzero(step_s <= 0.5)[0]
+        if style.median_lines and below.size:
+            median = step_t[below[0]]
+            ax.plot([0, median, median], [0.5 * y_top, 0.5 * y_top, 0], ls="--", color="#808080", lw=1)
         at_risk[name] = pd.DataFrame(
             {"time": tick_times, "n_risk": [(ipd.time >= t).sum() for t in tick_times]}
         )
