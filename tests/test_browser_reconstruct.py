@@ -16,7 +16,7 @@ def test_example_typed_row_upload_and_reconstruction(open_app_page):
     page.get_by_role("button", name="Load the SYNTHETIC example (2 arms)").click()
     page.get_by_role("tab", name="Synthetic arm B").wait_for(timeout=30_000)
     wait_rendered(page)
-    assert page.get_by_text("SYNTHETIC example: simulated patients, not data from any study.").first.is_visible()
+    page.get_by_text("SYNTHETIC example: simulated patients, not data from any study.").first.wait_for(timeout=30_000)
 
     # A risk row typed under its times, as printed under the figure.
     page.get_by_label("Times under the figure").first.fill("0 6 12 18 24 30 36 42")
@@ -25,17 +25,22 @@ def test_example_typed_row_upload_and_reconstruction(open_app_page):
     wait_rendered(page)
     page.get_by_role("button", name="Use the typed risk row").first.click()
     wait_rendered(page)
+    page.wait_for_timeout(500)
+    wait_rendered(page)
     assert_no_error_elements(page)
 
     # A points file uploaded into arm B replaces its table.
     page.get_by_role("tab", name="Synthetic arm B").click()
     panel = page.get_by_role("tabpanel", name="Synthetic arm B")
-    panel.locator('[data-testid="stFileUploader"] input[type="file"]').first.set_input_files(str(EXAMPLES / "synthetic_km_arm_b.csv"))
+    uploader = panel.locator('[data-testid="stFileUploader"] input[type="file"]').first
+    uploader.set_input_files(str(EXAMPLES / "synthetic_km_arm_b.csv"))
+    wait_rendered(page)
+    page.wait_for_timeout(500)
     wait_rendered(page)
     assert_no_error_elements(page)
 
     page.get_by_role("button", name="Reconstruct", exact=True).click()
-    page.get_by_text("Between two arms").wait_for(timeout=30_000)
+    page.get_by_text("Between two arms").wait_for(timeout=60_000)
     wait_rendered(page)
     assert page.locator('[data-testid="stVegaLiteChart"]').count() >= 1
     page.get_by_text("Synthetic arm A: at-risk check, cleaning, download").click()
