@@ -308,15 +308,18 @@ def _load_settings(kind: str, what: str, restore: Callable[[dict], list[str]]) -
         _tell(kind, "warning", note)
 
 
-def saved_analysis_controls(kind: str, what: str, collect: Callable[[], dict],
+def saved_analysis_controls(project: str | None, kind: str, what: str, collect: Callable[[], dict],
                             restore: Callable[[dict], list[str]]) -> None:
-    """Save the page's settings as a named analysis of ``kind`` in the project, and load one back.
+    """Save the page's settings as a named analysis of ``kind`` in ``project``, and load one back.
 
     ``collect()`` returns the settings to save; ``restore(settings)`` writes saved
     settings into the page's session-state keys and returns notes on anything it
     could not restore. Both run as button callbacks, before the page draws its
     widgets: the one moment Streamlit lets a widget's value be set.
     """
+    if project is None:
+        st.caption("Saving needs the workspace, which cannot be opened right now (see above).")
+        return
     saved = load_analyses(kind)
     save_col, load_col = st.columns(2)
     save_col.text_input(f"Name of this {what}", key=f"{kind}_save_name")

@@ -4,8 +4,9 @@ import pandas as pd
 import streamlit as st
 
 from pages._shared import (
-    PSEUDO_IPD, chart_downloads, current_project, evidence_with_project, load_reconstructions,
-    mark_user_rows, run_or_report, save_reconstruction, saved_analysis_controls, session_dict,
+    PSEUDO_IPD, chart_downloads, curated_evidence, current_project, evidence_with_project,
+    load_reconstructions, mark_user_rows, run_or_report, save_reconstruction, saved_analysis_controls,
+    session_dict,
 )
 from synthesis.approximate import APPROXIMATE_LABEL, MODELS, fit_from_evidence
 from synthesis.compare import (
@@ -65,14 +66,14 @@ st.caption(
 
 project = current_project()
 store = session_dict(PSEUDO_IPD)
-in_project = load_reconstructions()
+in_project = load_reconstructions() if project else {}
 for label, entry in in_project.items():  # curves kept in the project; this session's win
     store.setdefault(label, entry)
 with st.expander("Saved comparisons", icon=":material/bookmark:",
                  expanded=bool(st.session_state.get("compare_analysis_messages"))):
-    saved_analysis_controls("compare", "comparison", collect, restore)
+    saved_analysis_controls(project, "compare", "comparison", collect, restore)
 
-evidence = evidence_with_project()
+evidence = evidence_with_project() if project else curated_evidence()
 left, middle, right = st.columns([1, 3, 1])
 endpoint = left.radio("Endpoint", list(ENDPOINTS), horizontal=True, key="compare_endpoint")
 median_outcome, rate_outcome = ENDPOINTS[endpoint]

@@ -4,8 +4,8 @@ import pandas as pd
 import streamlit as st
 
 from pages._shared import (
-    chart_downloads, current_project, evidence_with_project, mark_user_rows, run_or_report,
-    saved_analysis_controls, session_dict,
+    chart_downloads, curated_evidence, current_project, evidence_with_project, mark_user_rows,
+    run_or_report, saved_analysis_controls, session_dict,
 )
 from synthesis.errors import InvalidInputError
 from synthesis.evidence import OUTCOMES, POPULATIONS
@@ -31,7 +31,7 @@ DEFAULT_RATIONALE = (
 st.title("Pool response rates")
 st.caption("Meta-analysis of proportions (ORR, CR, MRD negativity, CRS, ICANS ...) from the "
            "evidence base and your own rows; numbers match R's metafor.")
-current_project()  # the sidebar choice of where saved work goes
+project = current_project()
 state = session_dict(STATE)
 settings = state.setdefault("settings", {})
 
@@ -78,9 +78,9 @@ def restore(saved: dict) -> list[str]:
 
 with st.expander("Saved poolings", icon=":material/bookmark:",
                  expanded=bool(st.session_state.get("pool_analysis_messages"))):
-    saved_analysis_controls("pool", "pooling", collect, restore)
+    saved_analysis_controls(project, "pool", "pooling", collect, restore)
 
-evidence = evidence_with_project()
+evidence = evidence_with_project() if project else curated_evidence()
 pairs = evidence.select()
 pairs = pairs[pairs["events"].notna() & pairs["n"].notna()]
 outcomes = sorted(pairs["outcome"].unique(), key=lambda o: (o not in OUTCOMES, o))

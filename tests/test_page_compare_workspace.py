@@ -125,3 +125,13 @@ def test_comparison_with_a_curve_no_longer_kept_says_so() -> None:
     assert not again.exception, again.exception
     assert any("Arm A (synthetic)" in w.value and "neither in this session" in w.value
                for w in again.warning)
+
+
+def test_without_a_workspace_the_page_shows_the_curated_medians(tmp_path, monkeypatch) -> None:
+    blocker = tmp_path / "a file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("BCMA_SYNTH_DB", str(blocker / "ws.sqlite3"))
+    at = open_compare({"pseudo_ipd": {"upload_a.csv": arm("compare_arm_a.csv", None)}})
+    assert len(at.error) == 1 and "workspace" in at.error[0].value
+    assert (frame_with(at, "maturity_note")["origin"] == "curated").all()
+    assert not [s for s in at.selectbox if s.key == "compare_keep_label"]

@@ -109,3 +109,14 @@ def test_row_added_to_the_project_mid_session_joins_the_picker() -> None:
     after = picker(at)
     assert len(after) == len(before) + 1
     assert bool(after.loc[after["origin"] == "user", "include"].iloc[0])  # default tick
+
+
+def test_without_a_workspace_the_page_pools_the_curated_base(tmp_path, monkeypatch) -> None:
+    blocker = tmp_path / "a file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("BCMA_SYNTH_DB", str(blocker / "ws.sqlite3"))
+    at = open_pool()
+    assert len(at.error) == 1 and "workspace" in at.error[0].value
+    assert any("cannot be opened" in c.value for c in at.caption)
+    assert (picker(at)["origin"] == "curated").all()
+    assert pooled(at)[0].endswith("%")
