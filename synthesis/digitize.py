@@ -38,6 +38,7 @@ from synthesis.step_trace import (
     strip_censor_marks,
     tick_centres,
     line_width,
+    refine_drops,
     steps_from_trace,
     trace_step_curve,
 )
@@ -320,7 +321,7 @@ def digitize_curves(
     curves: list[DigitizedCurve] = []
     for color in chosen:
         mask = labels == palette.index(color)
-        runs = ColumnRuns.of(mask)
+        runs = raw_runs = ColumnRuns.of(mask)
         settings = TraceSettings(width=line_width(runs), broken=is_broken(mask))
         flat_runs = ColumnRuns.of(horizontal_strokes(mask, settings.width))
         runs, tick_pixels = strip_censor_marks(runs, flat_runs, settings)
@@ -340,6 +341,7 @@ def digitize_curves(
                 f"The curve of colour {color.hex} could not be followed from survival 1 at "
                 "time 0; check the calibration (does it match the axes?)."
             )
+        traced = [refine_drops(t, raw_runs, settings) for t in traced]
         names = _names(color.hex, traced)
         for name, step in zip(names, traced):
             marks = _marks_on(step, ticks, settings)

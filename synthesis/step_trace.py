@@ -379,7 +379,7 @@ def steps_from_trace(trace: Trace, settings: TraceSettings) -> StepCurve | None:
         lost_since = False
     if not plateaus:
         return None
-    levels = np.maximum.accumulate([_level(p) for p in plateaus])
+    levels = _monotone([_level(p) for p in plateaus], [p[3] for p in plateaus])
     xs, ys = [], []
     for k, plateau in enumerate(plateaus):
         end = plateaus[k + 1][0] if k + 1 < len(plateaus) else plateau[1]
@@ -401,6 +401,27 @@ def steps_from_trace(trace: Trace, settings: TraceSettings) -> StepCurve | None:
         gap_share=n_gap / max(1, last + 1),
         line_width=settings.width,
     )
+
+
+def _monotone(levels: list[float], weights: list[float]) -> np.ndarray:
+    """Non-decreasing rows (survival never rises) closest to ``levels``.
+
+    Pool-adjacent-violators with each plateau weighted by its number of
+    columns: a one-column foot read too low (a censor tick taken for a drop)
+    mostly gives way to the longer plateau after it, instead of dragging it
+    down as a running maximum would.
+    """
+    blocks: list[list[float]] = []  # [weighted mean, weight, count]
+    for level, weight in zip(levels, weights):
+        blocks.append([level, float(weight), 1])
+        while len(blocks) > 1 and blocks[-2][0] > blocks[-1][0]:
+            value, w, n = blocks.pop()
+            blocks[-1] = [
+                (blocks[-1][0] * blocks[-1][1] + value * w) / (blocks[-1][1] + w),
+                blocks[-1][1] + w,
+                blocks[-1][2] + n,
+            ]
+    return np.concatenate([np.full(n, value) for value, _, n in blocks])
 
 
 def _level(plateau: list) -> float:
@@ -501,3 +522,36 @@ def tick_centres(ticks: np.ndarray) -> np.ndarray:
         else:
             marks.append([x, x, y])
     return np.array([((a + b) / 2, y) for a, b, y in marks], dtype=float).reshape(-1, 2)
+
+
+def refine_drops(step: StepCurve, runs: ColumnRuns, settings: TraceSettings) -> StepCurve:
+    """Move each drop onto the vertical line that joins its two levels.
+
+    Censor marks right beside a drop blur where it is (a '+' bar reaches
+    past it); the drop line is the one column band whose pixels cover the
+    whole stretch between the two levels, which a tick on either level only
+    does when the drop is shorter than the tick.
+    """
+    xs, ys = step.corner_x.copy(), step.corner_y
+    reach = int(np.ceil(settings.dash_gap)) + 2
+    for k in range(1, len(xs) - 1, 2):
+        upper, lower = ys[k], ys[k + 1]
+        inner_top = upper + settings.width / 2 + 1
+        inner_bottom = lower - settings.width / 2 - 1
+        if inner_bottom - inner_top < 2:
+            continue
+        low_x = xs[k - 1] if k > 1 else 0
+        high_x = xs[k + 2] if k + 2 < len(xs) else xs[k] + reach
+        covering = [
+            col for col in range(max(int(xs[k]) - reach, 0), min(int(xs[k]) + reach + 1, len(runs.starts)))
+            if np.any((runs.starts[col] <= inner_top) & (runs.ends[col] >= inner_bottom))
+        ]
+        if not covering:
+            continue
+        groups = _spans(np.array(covering))
+        centre = min(((a + b) / 2 for a, b in groups), key=lambda c: abs(c - xs[k]))
+        xs[k] = xs[k + 1] = float(np.clip(centre, low_x, high_x))
+    return StepCurve(
+        corner_x=xs, corner_y=ys, censor_x=step.censor_x, lost=step.lost, hidden=step.hidden,
+        hidden_tail=step.hidden_tail, gap_share=step.gap_share, line_width=step.line_width,
+    )

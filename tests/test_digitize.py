@@ -250,7 +250,7 @@ def test_solid_and_dashed_curves_of_one_colour_are_told_apart(figures):
 
 
 def test_hidden_curve_is_followed_and_reported(figures):
-    fig = figures("overlapping arms")
+    fig = figures("overlapping |", with_style("overlapping arms", name="overlapping |", censor_marker="|"))
     digitized = digitize_curves(load_figure(fig.image), fig.calibration)
     under = next(c for c in digitized.curves if c.color == "#1f77b4")
     assert any("hidden under the #ff7f0e curve from t = 0" in w for w in under.warnings)
