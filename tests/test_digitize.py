@@ -187,6 +187,8 @@ def test_black_and_grey_are_separate_curves(figures):
         STYLES["no censor marks"],
         with_style("no censor marks", name="jpeg grid percent", grid=True, jpeg_quality=75, percent=True),
         with_style("no censor marks", name="risk table thin", risk_table=True, linewidth=1.2),
+        STYLES["censor ticks |"],
+        STYLES["grey panel, white grid"],
     ],
     ids=lambda s: s.name,
 )
