@@ -9,6 +9,13 @@ curves. Where its own colour is missing the tracer bridges short gaps (dashed
 lines), follows the ink of other curves where it is hidden under them, and
 reports longer gaps instead of inventing a path.
 
+Censor ticks are cut out of the runs before tracing
+(:func:`strip_censor_marks`): a tick sticks out above the curve, a drop
+never does. Afterwards plateau heights are made non-increasing in survival
+by weighted pooling (pool-adjacent-violators; Barlow et al. 1972) and each
+drop is moved onto the vertical line that joins its two levels
+(:func:`refine_drops`).
+
 This is the column-scanning idea of SurvdigitizeR (Zhang et al. 2024, BMC
 Med Res Methodol 24:147) with the step-function constraint made explicit.
 """
@@ -328,7 +335,7 @@ def steps_from_trace(trace: Trace, settings: TraceSettings) -> StepCurve | None:
     tall columns between them (the vertical line), or half-way across a short
     gap, or at the reappearance after a long gap. A tall cluster that rises
     above its plateau is a censor mark. Plateaus are then made non-increasing
-    in survival.
+    in survival (see :func:`_monotone`).
     """
     kinds = np.array(trace.kind)
     own = np.nonzero(np.isin(kinds, [FLAT, TALL]))[0]
