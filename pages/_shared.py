@@ -39,7 +39,7 @@ _leave_legacy_page_discovery()
 #: Digitized arms waiting for reconstruction, written by the Digitize page and
 #: read by the Reconstruct page: ``{arm_name: {"curve": DataFrame(time, survival),
 #: "at_risk": DataFrame(time, n_risk) | None, "censor_times": list[float],
-#: "origin": str}}``.
+#: "origin": str}}``, optionally ``"figure"``: the name of the saved figure it was read from.
 RECONSTRUCT_INPUTS = "reconstruct_inputs"
 
 #: Pseudo-IPD available for comparison, written by the Reconstruct page (and
@@ -228,7 +228,12 @@ def save_figure(image_bytes: bytes, calibration: dict, name: str | None = None):
 
 
 def save_curve(arm: str, entry: dict, figure: str | None = None):
-    """Keep one :data:`RECONSTRUCT_INPUTS` entry (digitized arm) in the current project."""
+    """Keep one :data:`RECONSTRUCT_INPUTS` entry (digitized arm) in the current project.
+
+    Without ``figure`` (nor ``entry["figure"]``) the arm keeps the figure its
+    saved copy links to: a page that edits the points does not cut the link.
+    """
+    figure = figure or entry.get("figure") or load_curves().get(arm, {}).get("figure")
     return _in_project(
         "save_curve", arm, entry["curve"], at_risk=entry.get("at_risk"),
         censor_times=entry.get("censor_times", ()), figure=figure,
@@ -237,10 +242,10 @@ def save_curve(arm: str, entry: dict, figure: str | None = None):
 
 
 def load_curves() -> dict:
-    """The current project's arms in the :data:`RECONSTRUCT_INPUTS` format."""
+    """The current project's arms in the :data:`RECONSTRUCT_INPUTS` format (with ``"figure"``)."""
     curves = _in_project("list_curves") or []
     return {c.arm: {"curve": c.curve, "at_risk": c.at_risk, "censor_times": list(c.censor_times),
-                    "origin": c.origin} for c in curves}
+                    "origin": c.origin, "figure": c.figure} for c in curves}
 
 
 def save_reconstruction(label: str, entry: dict, inputs: dict | None = None):

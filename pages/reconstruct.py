@@ -5,18 +5,22 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from pages._shared import PSEUDO_IPD, RECONSTRUCT_INPUTS, chart_downloads, run_or_report, session_dict
+from pages._reconstruct_arms import (
+    ARMS, RESULTS, fingerprint, inputs_of, new_arm, reconstruct_arm, restore_project_arms, save_arm,
+    take_digitized,
+)
+from pages._shared import (
+    PSEUDO_IPD, chart_downloads, curated_evidence, current_project, evidence_with_project, run_or_report,
+    session_dict,
+)
 from synthesis.compare import compare_survival
 from synthesis.curve_input import (
     AT_RISK_COLUMNS, CURVE_COLUMNS, parse_number_row, read_points_csv, risk_table_from_rows,
 )
-from synthesis.reconstruct import reconstruct_ipd, summarise_arms
+from synthesis.reconstruct import summarise_arms
 from synthesis.survival import kaplan_meier
 from synthesis.survival_plots import km_chart
 
-ARMS = "reconstruct_arms"  # {arm id: {"name", "curve", "at_risk", "censor_text", "total_events", "n_start", ...}}
-RESULTS = "reconstruct_results"  # {arm id: {"name", "result", "inputs"}}
-NEXT_ID = "reconstruct_next_arm"
 EXAMPLES = Path(__file__).resolve().parents[1] / "data" / "examples"
 SYNTHETIC = "synthetic example"
 SYNTHETIC_NOTE = "SYNTHETIC example: simulated patients, not data from any study."
@@ -27,23 +31,11 @@ st.title("Reconstruct IPD")
 st.caption(
     "Pseudo individual patient data from a published Kaplan-Meier curve (Guyot et al. 2012): digitized "
     "points plus the numbers at risk (or only n at the start), optionally the total events and the "
-    "censor-mark times. One tab per arm; the Compare page sees every reconstruction."
+    "censor-mark times. One tab per arm; the Compare page sees every reconstruction. Reconstructing "
+    "saves the arms and their reconstructions to the current project."
 )
+project = current_project()
 arms, results = session_dict(ARMS), session_dict(RESULTS)
-
-
-def new_arm(name, curve, at_risk=None, censor_times=(), origin="typed", source_key=None) -> None:
-    old = next((k for k, a in arms.items() if a["name"] == name), None)
-    if old is None:
-        st.session_state[NEXT_ID] = st.session_state.get(NEXT_ID, 0) + 1
-    arm_id = old or f"arm{st.session_state[NEXT_ID]}"
-    arms[arm_id] = {
-        "name": name, "origin": origin, "source_key": source_key, "total_events": None, "n_start": None,
-        "curve": pd.DataFrame(curve, columns=list(CURVE_COLUMNS)).astype(float),
-        "at_risk": pd.DataFrame(at_risk if at_risk is not None else [], columns=list(AT_RISK_COLUMNS)).astype(float),
-        "censor_text": " ".join(f"{t:g}" for t in censor_times),
-        "version": arms[old]["version"] + 1 if old else 0,
-    }
 
 
 def load_example() -> None:
@@ -54,13 +46,11 @@ def load_example() -> None:
                 table["_censor_times"]["time"].astype(float).tolist(), origin=SYNTHETIC)
 
 
-for name, entry in st.session_state.get(RECONSTRUCT_INPUTS, {}).items():
-    key = repr((entry["curve"].to_numpy().tolist(), None if entry.get("at_risk") is None
-                else entry["at_risk"].to_numpy().tolist(), list(entry.get("censor_times", ()))))
-    if all(a["source_key"] != key for a in arms.values()):
-        new_arm(name, entry["curve"], entry.get("at_risk"), entry.get("censor_times", ()),
-                origin=entry.get("origin", "digitized"), source_key=key)
-        st.info(f"Arm '{name}' was filled in from the Digitize page.", icon=":material/input:")
+for name in take_digitized():
+    st.info(f"Arm '{name}' was filled in from the Digitize page.", icon=":material/input:")
+if restored := restore_project_arms(project):
+    st.info(f"From the project {project}: {', '.join(restored)}, as last saved. Press Reconstruct to see "
+            "them rebuilt; their saved reconstructions are on the Compare page.", icon=":material/restore:")
 
 top = st.columns([2, 2, 1, 1], vertical_alignment="bottom")
 top[0].button("Load the SYNTHETIC example (2 arms)", on_click=load_example, key="rc_example",
@@ -122,50 +112,49 @@ def arm_inputs(arm_id: str) -> None:
                                           step=1, value=arm["n_start"], key=f"rc_n_{arm_id}_{v}")
     arm["censor_text"] = cols[2].text_area("Censor-mark times (optional)", value=arm["censor_text"],
                                            key=f"rc_marks_{arm_id}_{v}", height=68)
-    name = st.text_input("Arm name", value=arm["name"], key=f"rc_name_{arm_id}_{v}")
-    rename, remove = st.columns(2)
+    name_col, source_col = st.columns(2)
+    name = name_col.text_input("Arm name", value=arm["name"], key=f"rc_name_{arm_id}_{v}")
+    linked = source_col.selectbox(
+        "Study of the evidence base (optional)", [None, *source_ids], key=f"rc_source_{arm_id}_{v}",
+        index=source_ids.index(arm["source_id"]) + 1 if arm["source_id"] in source_ids else 0,
+        format_func=lambda s: s or "(not linked)",
+        help="The Compare page then shows this arm's baseline characteristics as published.")
+    arm["source_id"] = linked
+    rename, remove, save = st.columns(3)
     if rename.button("Rename", key=f"rc_rename_{arm_id}") and name.strip() and name.strip() != arm["name"]:
         session_dict(PSEUDO_IPD).pop(arm["name"], None)
         results.pop(arm_id, None)
         arm["name"] = name.strip()
         st.rerun()
-    if remove.button("Remove arm", key=f"rc_remove_{arm_id}"):
+    if remove.button("Remove arm", key=f"rc_remove_{arm_id}",
+                     help="From this session; the project keeps its copy (delete it on the Workspace page)."):
         session_dict(PSEUDO_IPD).pop(arm["name"], None)
         arms.pop(arm_id), results.pop(arm_id, None)
         st.rerun()
-
-
-def inputs_of(arm: dict) -> dict:
-    at_risk = arm["at_risk"].dropna(how="all")
-    marks = parse_number_row(arm["censor_text"], source=f"{arm['name']}: censor-mark times")
-    return {"curve": arm["curve"], "at_risk": at_risk if len(at_risk) else None,
-            "n_start": arm["n_start"] if not len(at_risk) else None, "total_events": arm["total_events"],
-            "censor_times": marks or None}
-
-
-def fingerprint(inputs: dict) -> str:
-    return repr({k: v.to_csv() if isinstance(v, pd.DataFrame) else v for k, v in inputs.items()})
+    if save.button("Save inputs", key=f"rc_save_{arm_id}", disabled=project is None, icon=":material/save:",
+                   help=f"Keep this arm's entries in the project {project} without reconstructing."):
+        inputs = run_or_report(inputs_of, arm)
+        if inputs is not None and save_arm(arm, inputs):
+            st.success(f"Saved the inputs of '{arm['name']}' to the project {project}.")
 
 
 if not arms:
     st.info("Add an arm, or load the SYNTHETIC example to try the page in one click.")
     st.stop()
+source_ids = list((evidence_with_project() if project else curated_evidence()).sources["source_id"])
 ids = list(arms)
 for arm_id, tab in zip(ids, st.tabs([arms[i]["name"] for i in ids]), strict=True):
     with tab:
         arm_inputs(arm_id)
 
 if st.button("Reconstruct", type="primary", key="rc_run", icon=":material/play_arrow:"):
-    for arm_id, arm in arms.items():
-        inputs = run_or_report(inputs_of, arm)
-        result = run_or_report(reconstruct_ipd, **inputs) if inputs is not None else None
-        if result is None:
-            st.caption(f"Arm '{arm['name']}' was not reconstructed; its entries are kept above.")
-            continue
-        results[arm_id] = {"name": arm["name"], "result": result, "inputs": fingerprint(inputs)}
-        session_dict(PSEUDO_IPD)[arm["name"]] = {
-            "ipd": result.ipd, "origin": "reconstructed",
-            "settings": {**result.summary_frame().iloc[0].to_dict(), "arm_origin": arm["origin"]}}
+    outcomes = {arm["name"]: reconstruct_arm(arm_id, project) for arm_id, arm in arms.items()}
+    for name, (rebuilt, saved) in outcomes.items():
+        if not rebuilt:
+            st.caption(f"Arm '{name}' was not reconstructed; its entries are kept above"
+                       + (f" and saved to the project {project}." if saved else "."))
+    if kept := [name for name, (rebuilt, saved) in outcomes.items() if rebuilt and saved]:
+        st.success(f"Saved to the project {project}: {', '.join(kept)} with their reconstructions.")
 
 done = {i: r for i, r in results.items() if i in arms}
 if not done:
@@ -173,7 +162,7 @@ if not done:
 st.header("Reconstructed arms")
 for arm_id, entry in done.items():
     current = run_or_report(inputs_of, arms[arm_id])
-    if current is not None and fingerprint(current) != entry["inputs"]:
+    if current is not None and fingerprint(arms[arm_id], current) != entry["inputs"]:
         st.warning(f"The inputs of '{entry['name']}' changed after it was reconstructed: press Reconstruct again.")
 ipds = {e["name"]: e["result"].ipd for e in done.values()}
 chart = km_chart({n: kaplan_meier(d["time"], d["event"]) for n, d in ipds.items()},
