@@ -292,20 +292,26 @@ def _tell(kind: str, level: str, text: str) -> None:
     st.session_state.setdefault(f"{kind}_analysis_messages", []).append((level, text))
 
 
-def _save_settings(kind: str, what: str, collect: Callable[[], dict]) -> None:
+def _save_settings(kind: str, what: str, widgets: tuple[str, ...], collect: Callable[[], dict]) -> None:
     name = (st.session_state.get(f"{kind}_save_name") or "").strip()
     if not name:
         _tell(kind, "warning", f"Give the {what} a name before saving it.")
-    elif save_analysis(kind, name, collect()) is not None:
+        return
+    settings = {widget: st.session_state.get(f"{kind}_{widget}") for widget in widgets}
+    if save_analysis(kind, name, {**settings, **collect(settings)}) is not None:
         _tell(kind, "success", f"Saved {what} '{name}' to the project {project_name()}.")
 
 
-def _load_settings(kind: str, what: str, restore: Callable[[dict], list[str]]) -> None:
+def _load_settings(kind: str, what: str, widgets: tuple[str, ...],
+                   restore: Callable[[dict], list[str]]) -> None:
     name = st.session_state.get(f"{kind}_load_name")
     settings = load_analyses(kind).get(name)
     if settings is None:
         _tell(kind, "warning", f"The project has no saved {what} '{name}' (any more).")
         return
+    for widget in widgets:
+        if settings.get(widget) is not None:
+            st.session_state[f"{kind}_{widget}"] = settings[widget]
     notes = restore(settings)
     st.session_state[f"{kind}_save_name"] = name
     _tell(kind, "success", f"Loaded {what} '{name}'.")
@@ -313,14 +319,17 @@ def _load_settings(kind: str, what: str, restore: Callable[[dict], list[str]]) -
         _tell(kind, "warning", note)
 
 
-def saved_analysis_controls(project: str | None, kind: str, what: str, collect: Callable[[], dict],
+def saved_analysis_controls(project: str | None, kind: str, what: str, widgets: tuple[str, ...],
+                            collect: Callable[[dict], dict],
                             restore: Callable[[dict], list[str]]) -> None:
     """Save the page's settings as a named analysis of ``kind`` in ``project``, and load one back.
 
-    ``collect()`` returns the settings to save; ``restore(settings)`` writes saved
-    settings into the page's session-state keys and returns notes on anything it
-    could not restore. Both run as button callbacks, before the page draws its
-    widgets: the one moment Streamlit lets a widget's value be set.
+    The values of the widgets keyed ``<kind>_<name>`` for each name in ``widgets``
+    are saved under ``name`` and put back on loading. ``collect(settings)`` returns
+    what else the page keeps (ticked rows, links ...); ``restore(settings)`` puts
+    that back and may undo a widget value that no longer fits, returning notes on
+    anything it could not restore. Both run as button callbacks, before the page
+    draws its widgets: the one moment Streamlit lets a widget's value be set.
     """
     if project is None:
         st.caption("Saving needs the workspace, which cannot be opened right now (see above).")
@@ -329,10 +338,10 @@ def saved_analysis_controls(project: str | None, kind: str, what: str, collect: 
     save_col, load_col = st.columns(2)
     save_col.text_input(f"Name of this {what}", key=f"{kind}_save_name")
     save_col.button(f"Save this {what}", key=f"{kind}_save", on_click=_save_settings,
-                    args=(kind, what, collect), icon=":material/save:")
+                    args=(kind, what, widgets, collect), icon=":material/save:")
     load_col.selectbox(f"Load a saved {what}", list(saved), index=None, key=f"{kind}_load_name",
                        placeholder="choose one" if saved else "none saved in this project yet")
     load_col.button("Load", key=f"{kind}_load", disabled=not saved, on_click=_load_settings,
-                    args=(kind, what, restore), icon=":material/restore:")
+                    args=(kind, what, widgets, restore), icon=":material/restore:")
     for level, text in st.session_state.pop(f"{kind}_analysis_messages", []):
         getattr(st, level)(text)

@@ -32,25 +32,21 @@ def compare_cached(ipd_a: pd.DataFrame, ipd_b: pd.DataFrame, tau, label_a: str, 
     return compare_survival(ipd_a, ipd_b, tau=tau, label_a=label_a, label_b=label_b, approximate=approximate)
 
 
-def collect() -> dict:
-    """The comparison as saved: widget settings and the sources the two arms are linked to."""
-    saved = {name: st.session_state.get(f"compare_{name}") for name in WIDGET_SETTINGS}
+def collect(saved: dict) -> dict:
+    """Besides the widgets, a saved comparison keeps the sources the two arms are linked to."""
     store = session_dict(PSEUDO_IPD)
-    saved["links"] = {arm: store[arm].get("settings", {}).get("source_id")
-                      for arm in (saved["arm_a"], saved["arm_b"]) if arm in store}
-    return saved
+    return {"links": {arm: store[arm].get("settings", {}).get("source_id")
+                      for arm in (saved["arm_a"], saved["arm_b"]) if arm in store}}
 
 
 def restore(saved: dict) -> list[str]:
-    """Put a saved comparison back into the widgets; say which of its curves are missing."""
+    """Put the arms' links back; say which of the saved comparison's curves are missing."""
     store, notes = session_dict(PSEUDO_IPD), []
-    for name in WIDGET_SETTINGS:
-        value = saved.get(name)
-        if name in ("arm_a", "arm_b") and value is not None and value not in store:
-            notes.append(f"The curve '{value}' is neither in this session nor in the project; "
+    for name in ("arm_a", "arm_b"):
+        if saved.get(name) is not None and saved[name] not in store:
+            st.session_state.pop(f"compare_{name}", None)
+            notes.append(f"The curve '{saved[name]}' is neither in this session nor in the project; "
                          "save curves to the project to keep them with a comparison.")
-        elif value is not None:
-            st.session_state[f"compare_{name}"] = value
     for arm, source_id in saved.get("links", {}).items():
         if arm in store:
             store[arm].setdefault("settings", {})["source_id"] = source_id
@@ -71,7 +67,7 @@ for label, entry in in_project.items():  # curves kept in the project; this sess
     store.setdefault(label, entry)
 with st.expander("Saved comparisons", icon=":material/bookmark:",
                  expanded=bool(st.session_state.get("compare_analysis_messages"))):
-    saved_analysis_controls(project, "compare", "comparison", collect, restore)
+    saved_analysis_controls(project, "compare", "comparison", WIDGET_SETTINGS, collect, restore)
 
 evidence = evidence_with_project() if project else curated_evidence()
 left, middle, right = st.columns([1, 3, 1])

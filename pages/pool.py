@@ -52,19 +52,15 @@ def compute(events, n, studies, subgroup, subgroup_column, options):
     return result, loo
 
 
-def collect() -> dict:
-    """The pooling as saved: widget settings, ticked result ids and the user's rows as records."""
-    saved = {name: st.session_state[f"pool_{name}"] for name in WIDGET_SETTINGS}
+def collect(saved: dict) -> dict:
+    """Besides the widgets, a saved pooling keeps the ticked result ids and the user's rows."""
     pooling = session_dict(STATE)
-    saved["studies"] = pooling["included"].get((saved["outcome"], saved["population"]), [])
-    saved["adhoc"] = pooling["adhoc"].reindex(columns=ADHOC_COLUMNS).to_dict("records")
-    return saved
+    return {"studies": pooling["included"].get((saved["outcome"], saved["population"]), []),
+            "adhoc": pooling["adhoc"].reindex(columns=ADHOC_COLUMNS).to_dict("records")}
 
 
 def restore(saved: dict) -> list[str]:
-    """Put a saved pooling back into the widgets, the study picker and the user's rows."""
-    for name in WIDGET_SETTINGS:
-        st.session_state[f"pool_{name}"] = saved[name]
+    """Put a saved pooling's ticks and rows back; say which studies are gone."""
     pair = (saved["outcome"], saved["population"])
     pooling = session_dict(STATE)
     pooling["included"][pair] = list(saved["studies"])
@@ -78,7 +74,7 @@ def restore(saved: dict) -> list[str]:
 
 with st.expander("Saved poolings", icon=":material/bookmark:",
                  expanded=bool(st.session_state.get("pool_analysis_messages"))):
-    saved_analysis_controls(project, "pool", "pooling", collect, restore)
+    saved_analysis_controls(project, "pool", "pooling", WIDGET_SETTINGS, collect, restore)
 
 evidence = evidence_with_project() if project else curated_evidence()
 pairs = evidence.select()

@@ -135,3 +135,18 @@ def test_without_a_workspace_the_page_shows_the_curated_medians(tmp_path, monkey
     assert len(at.error) == 1 and "workspace" in at.error[0].value
     assert (frame_with(at, "maturity_note")["origin"] == "curated").all()
     assert not [s for s in at.selectbox if s.key == "compare_keep_label"]
+
+
+def test_comparison_saved_before_any_curve_restores_the_medians_view() -> None:
+    at = open_compare()
+    at.radio(key="compare_endpoint").set_value("OS").run()
+    at.text_input(key="compare_save_name").input("OS medians").run()
+    at.button(key="compare_save").click().run()
+    assert open_workspace().load_analysis("default", "compare", "OS medians").settings["arm_a"] is None
+    again = open_compare()
+    again.selectbox(key="compare_load_name").select("OS medians").run()
+    again.button(key="compare_load").click().run()
+    assert not again.exception, again.exception
+    assert again.radio(key="compare_endpoint").value == "OS"
+    assert not [w for w in again.warning if "neither" in w.value]
+    assert any("Loaded comparison" in s.value for s in again.success)
