@@ -1,4 +1,4 @@
-"""Reconstruct IPD in chromium: the SYNTHETIC example, a typed risk row, reconstruction and the results."""
+"""Reconstruct IPD in chromium: the SYNTHETIC example, a typed risk row, reconstruction, the results, a reload."""
 
 from pathlib import Path
 
@@ -45,4 +45,12 @@ def test_example_typed_row_upload_and_reconstruction(open_app_page):
     assert page.locator('[data-testid="stVegaLiteChart"]').count() >= 1
     page.get_by_text("Synthetic arm A: at-risk check, cleaning, download").click()
     page.get_by_text("IPD of Synthetic arm A (CSV)").first.wait_for(timeout=10_000)
+    assert_no_error_elements(page)
+
+    # Reconstructing saved the arms to the project: a new session (the browser closed and opened again) finds them.
+    page.reload()
+    page.get_by_text("From the project default").first.wait_for(timeout=60_000)
+    wait_rendered(page)
+    assert page.get_by_role("tab", name="Synthetic arm A").count() == 1
+    assert page.get_by_role("tab", name="Synthetic arm B").count() == 1
     assert_no_error_elements(page)
