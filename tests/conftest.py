@@ -99,6 +99,32 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             proc.kill()
 
 
+@pytest.fixture
+def own_server(tmp_path):
+    """Start (and restart) a server of our own on a throwaway workspace file."""
+    db = tmp_path / "workspace.sqlite3"
+    servers = []
+
+    def start() -> str:
+        port = free_port()
+        proc = start_streamlit(port, {"BCMA_SYNTH_DB": str(db)})
+        servers.append(proc)
+        url = f"http://127.0.0.1:{port}"
+        wait_healthy(url, proc)
+        return url
+
+    def stop() -> None:
+        proc = servers[-1]
+        proc.terminate()
+        proc.wait(timeout=15)
+
+    yield start, stop
+    for proc in servers:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=15)
+
+
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
     """Launch Debian's chromium instead of a downloaded browser."""

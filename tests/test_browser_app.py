@@ -1,13 +1,7 @@
 """Real-browser smoke test: every page renders in chromium without an error element."""
 
 import pytest
-from conftest import (
-    assert_no_error_elements,
-    free_port,
-    start_streamlit,
-    wait_healthy,
-    wait_rendered,
-)
+from conftest import assert_no_error_elements, wait_rendered
 
 PAGES = ["", "evidence", "pool", "compare", "digitize", "reconstruct", "workspace"]
 
@@ -41,18 +35,11 @@ def test_evidence_filter_and_provenance(open_app_page):
     assert_no_error_elements(page)
 
 
-def test_first_request_to_a_sub_page_gets_the_app_navigation(page):
+def test_first_request_to_a_sub_page_gets_the_app_navigation(page, own_server):
     """A bookmark opened on a fresh server must not fall back to file listing."""
-    port = free_port()
-    proc = start_streamlit(port, {"BCMA_SYNTH_DB": "/nonexistent-dir/unused.sqlite3"})
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_healthy(url, proc)
-        page.goto(f"{url}/evidence")
-        wait_rendered(page)
-        nav = page.locator('[data-testid="stSidebarNav"]').inner_text()
-        assert "Pool response rates" in nav
-        assert "shared" not in nav.split()
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+    start, _ = own_server
+    page.goto(f"{start()}/evidence")
+    wait_rendered(page)
+    nav = page.locator('[data-testid="stSidebarNav"]').inner_text()
+    assert "Pool response rates" in nav
+    assert "shared" not in nav.split()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from conftest import assert_no_error_elements, wait_rendered
 from test_browser_pool import pooled_value, wait_pooled_change
-from test_browser_workspace import own_server  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.browser
 
@@ -25,7 +24,7 @@ def open_pool(browser, url: str):
     return page
 
 
-def test_saved_pooling_survives_a_server_restart(browser, own_server) -> None:  # noqa: F811
+def test_saved_pooling_survives_a_server_restart(browser, own_server) -> None:
     start, stop = own_server
     page = open_pool(browser, start())
     default = pooled_value(page)

@@ -7,35 +7,12 @@ import json
 import zipfile
 
 import pytest
-from conftest import assert_no_error_elements, free_port, start_streamlit, wait_healthy, wait_rendered
+from conftest import (
+    assert_no_error_elements,
+    wait_rendered,
+)
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def own_server(tmp_path):
-    """Start (and restart) a server of our own on a throwaway workspace file."""
-    db = tmp_path / "workspace.sqlite3"
-    servers = []
-
-    def start() -> str:
-        port = free_port()
-        proc = start_streamlit(port, {"BCMA_SYNTH_DB": str(db)})
-        servers.append(proc)
-        url = f"http://127.0.0.1:{port}"
-        wait_healthy(url, proc)
-        return url
-
-    def stop() -> None:
-        proc = servers[-1]
-        proc.terminate()
-        proc.wait(timeout=15)
-
-    yield start, stop
-    for proc in servers:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(timeout=15)
 
 
 def wait_for_text(page, text: str) -> None:
