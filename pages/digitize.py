@@ -79,17 +79,22 @@ with right:
             table = found.summary_frame()
             state["calib"] = table.assign(point=CALIB_ROWS)[["point", "axis", "pixel", "value"]]
             state["calib_version"] = state.get("calib_version", 0) + 1
+click = st.session_state.get("dg_click")  # the last click, read before the image is drawn
+if click and click.get("unix_time") != state.get("last_click"):
+    state["last_click"] = click.get("unix_time")
+    px, py = pixel_from_click(click["x"], click["y"], shown_size=(click["width"], click["height"]),
+                              image_size=(width, height))
+    row = CALIB_ROWS.index(target)
+    state["calib"].loc[row, "pixel"] = round(px if row < 2 else py, 1)
+    state["calib_version"] = state.get("calib_version", 0) + 1
 with left:
+    marked = Image.fromarray(image).convert("RGB")
+    pen = ImageDraw.Draw(marked)
+    for axis, pixel in state["calib"][["axis", "pixel"]].itertuples(index=False):
+        if pd.notna(pixel):  # a thin line through each calibration point
+            pen.line((pixel, 0, pixel, height) if axis == "x" else (0, pixel, width, pixel), fill="#00a0ff")
     # Shown at most as wide as the column; clicks are scaled back to image pixels.
-    click = streamlit_image_coordinates(Image.fromarray(image), width="stretch", key="dg_click",
-                                        cursor="crosshair")
-    if click and click.get("unix_time") != state.get("last_click"):
-        state["last_click"] = click.get("unix_time")
-        px, py = pixel_from_click(click["x"], click["y"], shown_size=(click["width"], click["height"]),
-                                  image_size=(width, height))
-        row = CALIB_ROWS.index(target)
-        state["calib"].loc[row, "pixel"] = round(px if row < 2 else py, 1)
-        state["calib_version"] = state.get("calib_version", 0) + 1
+    streamlit_image_coordinates(marked, width="stretch", key="dg_click", cursor="crosshair")
 with right:
     state["calib"] = st.data_editor(
         state["calib"], key=f"dg_calib_{state.get('calib_version', 0)}", hide_index=True,
