@@ -163,16 +163,26 @@ def assert_no_error_elements(page) -> None:
             pytest.fail(f"{selector} on {page.url}: {found.first.inner_text()[:500]}")
 
 
-def app_test(page_file: str | None = None, timeout: float = 60):
+def app_test(page_file: str | None = None, *, state: dict | None = None, timeout: float = 60):
     """Run the app in AppTest, switched to ``pages/<page_file>`` if given.
 
-    Pages run through the entry point, as Streamlit's navigation needs.
+    Pages run through the entry point, as Streamlit's navigation needs;
+    ``state`` is put into ``st.session_state`` before switching (as another
+    page would have left it). Fails the test on an exception in the page.
     """
     from streamlit.testing.v1 import AppTest
 
     at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=timeout)
     at.run()
+    for key, value in (state or {}).items():
+        at.session_state[key] = value
     if page_file is not None:
         at.switch_page(f"pages/{page_file}")
         at.run()
+    assert not at.exception, at.exception
     return at
+
+
+def frame_with(at, column: str):
+    """The first table on the page that has ``column`` (AppTest does not expose dataframe keys)."""
+    return next(d.value for d in at.dataframe if column in d.value.columns)

@@ -6,7 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from synthesis.approximate import APPROXIMATE_LABEL, fit_from_evidence, fit_summary_curve
+from synthesis.approximate import (
+    APPROXIMATE_LABEL,
+    fit_from_evidence,
+    fit_summary_curve,
+)
 from synthesis.errors import InvalidInputError
 from synthesis.survival import kaplan_meier
 

@@ -8,10 +8,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from test_workspace_io import fill_project
 
 from synthesis.cli import main
 from synthesis.store import open_workspace
-from test_workspace_io import fill_project
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -15,7 +15,11 @@ import pandas as pd
 import pytest
 
 from synthesis.compare import (
-    CROSS_TRIAL_CAVEAT, baseline_side_by_side, bootstrap_medians, compare_survival, load_ipd_csv,
+    CROSS_TRIAL_CAVEAT,
+    baseline_side_by_side,
+    bootstrap_medians,
+    compare_survival,
+    load_ipd_csv,
     methods_paragraph,
 )
 from synthesis.errors import InvalidInputError

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import app_test, frame_with
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -14,19 +15,7 @@ REF = ROOT / "tests" / "reference"
 
 
 def open_page(state: dict | None = None) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=60)
-    at.run()
-    for key, value in (state or {}).items():
-        at.session_state[key] = value
-    at.switch_page("pages/compare.py")
-    at.run()
-    assert not at.exception, at.exception
-    return at
-
-
-def frame_with(at: AppTest, column: str) -> pd.DataFrame:
-    """The first table on the page that has ``column`` (AppTest does not expose dataframe keys)."""
-    return next(d.value for d in at.dataframe if column in d.value.columns)
+    return app_test("compare.py", state=state)
 
 
 def arms() -> dict:

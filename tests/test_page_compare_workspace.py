@@ -6,31 +6,19 @@ A new AppTest is a new browser session on the same workspace database
 
 from __future__ import annotations
 
-
 import pandas as pd
-from conftest import ROOT
+from conftest import ROOT, app_test, frame_with
 from streamlit.testing.v1 import AppTest
+from test_store import sample_results, sample_sources
 
 from pages._shared import USER_MARK
 from synthesis.store import open_workspace
-from test_store import sample_results, sample_sources
 
 REF = ROOT / "tests" / "reference"
 
 
 def open_compare(state: dict | None = None) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=60)
-    at.run()
-    for key, value in (state or {}).items():
-        at.session_state[key] = value
-    at.switch_page("pages/compare.py")
-    at.run()
-    assert not at.exception, at.exception
-    return at
-
-
-def frame_with(at: AppTest, column: str) -> pd.DataFrame:
-    return next(d.value for d in at.dataframe if column in d.value.columns)
+    return app_test("compare.py", state=state)
 
 
 def arm(name: str, source_id: str) -> dict:

@@ -11,6 +11,7 @@ import json
 
 import pandas as pd
 import pytest
+from conftest import app_test
 from streamlit.testing.v1 import AppTest
 
 from synthesis.evidence import load_evidence
@@ -18,14 +19,7 @@ from synthesis.proportions import pool_proportions, pooling_candidates
 
 
 def open_pool(state: dict | None = None) -> AppTest:
-    at = AppTest.from_file("../streamlit_app.py", default_timeout=120)
-    at.run()
-    if state is not None:
-        at.session_state["pool_state"] = state
-    at.switch_page("pages/pool.py")
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    return app_test("pool.py", state=None if state is None else {"pool_state": state}, timeout=120)
 
 
 def metric(at: AppTest, label: str) -> str:

@@ -7,25 +7,18 @@ on the same workspace database (``BCMA_SYNTH_DB``, a throwaway file per test).
 from __future__ import annotations
 
 import pandas as pd
-from conftest import ROOT
+from conftest import app_test
 from streamlit.testing.v1 import AppTest
+from test_store import sample_results, sample_sources
 
 from pages._shared import USER_MARK
 from synthesis.evidence import load_evidence
 from synthesis.proportions import pooling_candidates
 from synthesis.store import open_workspace
-from test_store import sample_results, sample_sources
 
 
 def open_pool(state: dict | None = None) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=120)
-    at.run()
-    if state is not None:
-        at.session_state["pool_state"] = state
-    at.switch_page("pages/pool.py")
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    return app_test("pool.py", state=None if state is None else {"pool_state": state}, timeout=120)
 
 
 def pooled(at: AppTest) -> tuple[str, str]:

@@ -7,9 +7,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
+from test_store import random_curve, sample_results, sample_sources
 
 from synthesis.store import open_workspace
-from test_store import random_curve, sample_results, sample_sources
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -119,9 +119,9 @@ def glue_script():
     """Runs inside AppTest: what another page would do with the glue."""
     import pandas as pd
     import streamlit as st
+    from test_store import random_curve, sample_results, sample_sources
 
     from pages import _shared as glue
-    from test_store import random_curve, sample_results, sample_sources
 
     st.title("glue")
     project = glue.current_project()

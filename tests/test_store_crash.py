@@ -18,10 +18,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from test_store import sample_results, sample_sources, workspace_url  # noqa: F401 (fixture)
 
 from synthesis import store
 from synthesis.store import open_workspace
-from test_store import sample_results, sample_sources, workspace_url  # noqa: F401 (fixture)
 
 ROOT = Path(__file__).resolve().parents[1]
 

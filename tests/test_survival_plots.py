@@ -8,7 +8,12 @@ import numpy as np
 import pandas as pd
 
 from synthesis.survival import kaplan_meier
-from synthesis.survival_plots import APPROXIMATE_LABEL, at_risk_table, at_risk_times, km_chart
+from synthesis.survival_plots import (
+    APPROXIMATE_LABEL,
+    at_risk_table,
+    at_risk_times,
+    km_chart,
+)
 
 
 def curves():

@@ -10,6 +10,12 @@ import zipfile
 import numpy as np
 import pandas as pd
 import pytest
+from test_store import (  # noqa: F401 (workspace_url is a fixture)
+    random_curve,
+    sample_results,
+    sample_sources,
+    workspace_url,
+)
 
 from synthesis.store import ProjectExistsError, open_workspace
 from synthesis.workspace_io import (
@@ -17,12 +23,6 @@ from synthesis.workspace_io import (
     export_project,
     import_project,
     read_export,
-)
-from test_store import (  # noqa: F401 (workspace_url is a fixture)
-    random_curve,
-    sample_results,
-    sample_sources,
-    workspace_url,
 )
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
