@@ -22,20 +22,23 @@ c2.metric("Extracted values", len(results))
 c3.metric("Products", sources["product"].nunique())
 
 st.subheader("Where to go")
-links = st.columns(3)
-links[0].page_link("pages/evidence.py", label="Browse the evidence", icon=":material/table_view:")
-links[0].caption("Every value with its quote and location; filters and CSV download.")
-links[1].page_link("pages/pool.py", label="Pool response rates", icon=":material/forest:")
-links[1].caption("Meta-analysis of proportions with forest plots, as R's metafor.")
-links[2].page_link("pages/compare.py", label="Compare survival", icon=":material/compare_arrows:")
-links[2].caption("Medians with CIs, follow-up and reconstructed curves side by side.")
-links = st.columns(3)
-links[0].page_link("pages/digitize.py", label="Digitize a figure", icon=":material/scatter_plot:")
-links[0].caption("From a Kaplan-Meier image to curve coordinates.")
-links[1].page_link("pages/reconstruct.py", label="Reconstruct IPD", icon=":material/stacked_line_chart:")
-links[1].caption("Guyot 2012 pseudo-IPD from points and the numbers at risk.")
-links[2].page_link("pages/workspace.py", label="Workspace", icon=":material/folder_open:")
-links[2].caption("Your projects: added studies, curves, reconstructions, analyses.")
+DESTINATIONS = [
+    ("pages/evidence.py", "Browse the evidence", ":material/table_view:",
+     "Every value with its quote and location; filters and CSV download."),
+    ("pages/pool.py", "Pool response rates", ":material/forest:",
+     "Meta-analysis of proportions with forest plots, as R's metafor."),
+    ("pages/compare.py", "Compare survival", ":material/compare_arrows:",
+     "Medians with CIs, follow-up and reconstructed curves side by side."),
+    ("pages/digitize.py", "Digitize a figure", ":material/scatter_plot:",
+     "From a Kaplan-Meier image to curve coordinates."),
+    ("pages/reconstruct.py", "Reconstruct IPD", ":material/stacked_line_chart:",
+     "Guyot 2012 pseudo-IPD from points and the numbers at risk."),
+    ("pages/workspace.py", "Workspace", ":material/folder_open:",
+     "Your projects: added studies, curves, reconstructions, analyses."),
+]
+for column, (path, label, icon, caption) in zip(st.columns(3) * 2, DESTINATIONS):
+    column.page_link(path, label=label, icon=icon)
+    column.caption(caption)
 
 st.subheader("Studies in the evidence base")
 st.dataframe(
