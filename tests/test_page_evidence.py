@@ -50,17 +50,21 @@ def _new_study():
     return source, pd.DataFrame(result)
 
 
-def test_added_study_is_saved_to_the_project_and_shown_as_user(tmp_path, monkeypatch):
+def _save_draft(source, result) -> AppTest:
+    """Put a draft in the add-a-study tables, as a reviewer typing it would, and save it."""
     from pages._add_study import RESULTS_DRAFT, SOURCE_DRAFT
 
-    monkeypatch.setenv("BCMA_SYNTH_DB", str(tmp_path / "ws.sqlite3"))
     at = _evidence_page()
-    source, result = _new_study()
     at.session_state[SOURCE_DRAFT] = source
     at.session_state[RESULTS_DRAFT] = result
     at.sidebar.text_input[0].input("Reviewer A")
     at.run()
     at.button(key="evidence_save_rows").click().run()
+    return at
+
+
+def test_added_study_is_saved_to_the_project_and_shown_as_user():
+    at = _save_draft(*_new_study())
     assert not at.exception
     assert not at.error, [e.value for e in at.error]
     shown = at.dataframe[0].value
@@ -73,18 +77,12 @@ def test_added_study_is_saved_to_the_project_and_shown_as_user(tmp_path, monkeyp
     assert (again.dataframe[0].value["origin"] == "user").sum() == 1
 
 
-def test_bad_added_row_names_row_and_column_and_keeps_the_draft(tmp_path, monkeypatch):
-    from pages._add_study import RESULTS_DRAFT, SOURCE_DRAFT
+def test_bad_added_row_names_row_and_column_and_keeps_the_draft():
+    from pages._add_study import RESULTS_DRAFT
 
-    monkeypatch.setenv("BCMA_SYNTH_DB", str(tmp_path / "ws.sqlite3"))
-    at = _evidence_page()
     source, result = _new_study()
     result.loc[0, "events"] = 25  # more events than patients
-    at.session_state[SOURCE_DRAFT] = source
-    at.session_state[RESULTS_DRAFT] = result
-    at.sidebar.text_input[0].input("Reviewer A")
-    at.run()
-    at.button(key="evidence_save_rows").click().run()
+    at = _save_draft(source, result)
     assert not at.exception
     message = " ".join(e.value for e in at.error)
     assert "row 1" in message and "events" in message
