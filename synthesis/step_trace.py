@@ -277,17 +277,19 @@ def _extend_dashed(runs: ColumnRuns, x: int, top: float, bottom: float, settings
 
     Only pieces at least a line width tall count: the thin horizontal bar of
     a '+' censor mark just below the curve is not part of a drop. A flat
-    piece starts a drop only in dotted lines (whose drops are columns of
-    dots); in solid ones the piece below may be another curve.
+    piece starts a drop when a dash of a drop line (a tall piece) follows, or
+    in dotted lines (whose drops are columns of dots); a flat piece below a
+    flat one may be another curve.
     """
-    if bottom - top + 1 <= settings.tall and not settings.broken:
-        return bottom
     # Dots of a dotted line come out a pixel thinner than the line when anti-aliased.
     piece = settings.width - 1 if settings.broken else settings.width
+    flat = bottom - top + 1 <= settings.tall and not settings.broken
     starts, ends = runs.starts[x], runs.ends[x]
     for s, e in zip(starts, ends):
         if s > bottom and s - bottom - 1 <= settings.dash_gap and e - s + 1 >= piece:
-            bottom = float(e)
+            if flat and e - s + 1 <= settings.tall:
+                break
+            bottom, flat = float(e), False
     return bottom
 
 
