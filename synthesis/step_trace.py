@@ -177,7 +177,12 @@ def trace_step_curve(
             bottom = _extend_dashed(runs if own else ink_runs, x, top, bottom, settings)
         if bottom - top + 1 > settings.tall:
             trace.add(x, top, bottom, TALL if own else HIDDEN_TALL)
-            foot = bottom - width / 2 if lowest else _foot(flat_runs, x, top, bottom, level, settings)
+            # The lowest trace and dotted lines (whose strokes are mostly marks'
+            # bars) take the bottom of the run as the foot.
+            if lowest or settings.broken:
+                foot = bottom - width / 2
+            else:
+                foot = _foot(flat_runs, x, top, bottom, level, settings)
             reach = max(reach, foot)
         else:
             centre = (top + bottom) / 2
@@ -242,6 +247,10 @@ def _pick(
     if prefer is not None and not (keep_level and not lowest and full_top and ok.size > 1):
         # Distance from ``prefer`` to each run (0 when the run covers it).
         gap = np.maximum(starts[ok] - prefer, 0) + np.maximum(prefer - ends[ok], 0)
+        if gap.min() > 2 * width + 2:
+            # Only pieces at the old level: a mark's bar or the end of the old
+            # line; the curve went down and shows again after a gap.
+            return None
         i = ok[np.argmin(gap)]
     else:
         i = ok[-1] if lowest else ok[0]
