@@ -337,6 +337,8 @@ def digitize_curves(
         ticks = tick_centres(tick_pixels)
         traced = [t for t in traced if t is not None]
         if not traced:
+            if colors is None:
+                continue  # a line colour that is not a curve (e.g. a reference line)
             raise FigureError(
                 f"The curve of colour {color.hex} could not be followed from survival 1 at "
                 "time 0; check the calibration (does it match the axes?)."
@@ -346,6 +348,11 @@ def digitize_curves(
         for name, step in zip(names, traced):
             marks = _marks_on(step, ticks, settings)
             curves.append(_to_data(name, color, step, marks, canvas, calibration, palette, labels))
+    if not curves:
+        raise FigureError(
+            "No curve could be followed from survival 1 at time 0; check the calibration "
+            "(does it match the axes?)."
+        )
     return DigitizedFigure(
         curves=tuple(curves),
         calibration=calibration,
