@@ -95,6 +95,7 @@ class Style:
     facecolor: str | None = None
     ci_band_alpha: float | None = None
     median_lines: bool = False
+    open_frame: bool = False
 
 
 STYLES: dict[str, Style] = {
@@ -121,6 +122,7 @@ STYLES: dict[str, Style] = {
         Style("grey panel, white grid", facecolor="#ebebeb", grid=True, censor_marker="|"),
         Style("confidence bands", ci_band_alpha=0.2),
         Style("median lines", median_lines=True, censor_marker="|"),
+        Style("open frame, legend above", open_frame=True, legend="lower left", linewidth=1.5),
     ]
 }
 
@@ -223,8 +225,11 @@ def render_km_figure(style: Style, arms: dict[str, pd.DataFrame] | None = None) 
         fig.text(0.02, 0.22, "Number at risk", fontsize=10)
     if style.grid:
         ax.grid(True, color="white" if style.facecolor else "#cccccc", lw=0.8)
+    if style.open_frame:
+        ax.spines[["top", "right"]].set_visible(False)
     if style.legend:
-        ax.legend(loc=style.legend)
+        anchor = {"bbox_to_anchor": (0.0, 1.02), "ncols": 2} if style.open_frame else {}
+        ax.legend(loc=style.legend, frameon=not style.open_frame, **anchor)
     ax.set_xlabel("Months" if style.x_max <= 120 else "Days")
     ax.set_ylabel("Survival (%)" if style.percent else "Survival probability")
     ax.set_title("SYNTHETIC data")

@@ -112,7 +112,7 @@ def test_calibration_table_names_the_bad_row():
         AxisCalibration.from_frame(frame)
 
 
-@pytest.mark.parametrize("name", ["default", "risk table", "y axis from 0.2"])
+@pytest.mark.parametrize("name", ["default", "risk table", "y axis from 0.2", "open frame, legend above"])
 def test_auto_axes_find_the_frame(figures, name):
     fig = figures(name)
     found = AxisCalibration.auto_detect(load_figure(fig.image), fig.x_range, fig.y_range)
