@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 from scipy import ndimage
 
 from synthesis.calibration import AxisCalibration
@@ -144,7 +144,8 @@ def load_figure(source: str | Path | bytes) -> np.ndarray:
             source=name,
         )
     try:
-        img = img.convert("RGBA")
+        # Phone photos of a printed figure carry their rotation in EXIF.
+        img = ImageOps.exif_transpose(img).convert("RGBA")
     except OSError:
         raise FigureError("The image file is damaged and cannot be decoded.", source=name) from None
     white = Image.new("RGBA", img.size, (255, 255, 255, 255))
