@@ -462,6 +462,7 @@ def _remove_grid_lines(ink: np.ndarray, greyish: np.ndarray) -> None:
 
 
 def _palette(canvas: _Canvas) -> list[CurveColor]:
+    """The curve colours of the plot area (see :func:`find_curve_colors`)."""
     ink = canvas.ink
     if ink.sum() == 0:
         raise FigureError(
@@ -471,7 +472,7 @@ def _palette(canvas: _Canvas) -> list[CurveColor]:
     colours = canvas.pixels[ink].astype(np.float32)
     bins = (colours // 16).astype(np.int32)
     packed = (bins[:, 0] << 8) | (bins[:, 1] << 4) | bins[:, 2]
-    values, inverse, counts = np.unique(packed, return_inverse=True, return_counts=True)
+    _, inverse, counts = np.unique(packed, return_inverse=True, return_counts=True)
     width = ink.shape[1]
     min_count = max(20, int(0.1 * width))
     accepted: list[np.ndarray] = []
