@@ -248,6 +248,16 @@ def load_curves() -> dict:
                     "origin": c.origin, "figure": c.figure} for c in curves}
 
 
+def load_figures() -> dict:
+    """The current project's figures: ``{name: Figure}`` (image bytes and calibration)."""
+    return {f.name: f for f in _in_project("list_figures") or []}
+
+
+def delete_saved(kind: str, name: str) -> None:
+    """Delete one saved item from the current project (``kind`` as ``Workspace.delete_item`` takes it)."""
+    _in_project("delete_item", kind, name)
+
+
 def save_reconstruction(label: str, entry: dict, inputs: dict | None = None):
     """Keep one :data:`PSEUDO_IPD` entry, with the ``inputs`` behind it, in the current project."""
     return _in_project(

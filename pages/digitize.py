@@ -8,21 +8,23 @@ import streamlit as st
 from PIL import Image, ImageDraw
 from streamlit_image_coordinates import streamlit_image_coordinates
 
-from pages._shared import RECONSTRUCT_INPUTS, run_or_report, session_dict
+from pages._digitize_workspace import (
+    CALIB_ROWS, REOPEN, STATE, UPLOAD_VERSION, arm_input, calibration_table, new_arms, reopen_figure,
+    save_work, start_figure,
+)
+from pages._shared import RECONSTRUCT_INPUTS, current_project, load_figures, run_or_report, session_dict
 from synthesis.calibration import AxisCalibration, pixel_from_click
-from synthesis.curve_input import risk_table_from_rows
 from synthesis.digitize import digitize_curves, find_curve_colors, load_figure
 
-STATE = "digitize"  # {"image": bytes, "name": str, "calib": DataFrame, "curves": {...}}
 SHOWN_WIDTH = 800
-CALIB_ROWS = ["x point 1", "x point 2", "y point 1", "y point 2"]
 
 st.title("Digitize a figure")
 st.caption(
     "Upload a Kaplan-Meier figure, calibrate its axes once, pick the curves, check the "
     "extracted points over the image and send the arms, with their at-risk rows, to "
-    "Reconstruct IPD."
+    "Reconstruct IPD. The figure, its calibration and the arms are saved to the current project."
 )
+project = current_project()
 state = session_dict(STATE)
 
 
@@ -41,14 +43,19 @@ def _digitize(data: bytes, calib: dict, colors: tuple[str, ...]):
     return digitize_curves(_load(data), AxisCalibration.from_points(**calib), list(colors))
 
 
-upload = st.file_uploader("Figure (PNG or JPEG)", type=["png", "jpg", "jpeg"], key="dg_upload")
+upload = st.file_uploader("Figure (PNG or JPEG)", type=["png", "jpg", "jpeg"],
+                          key=f"dg_upload_{st.session_state.get(UPLOAD_VERSION, 0)}")
 if upload is not None and upload.getvalue() != state.get("image"):
-    state.clear()
-    state.update(image=upload.getvalue(), name=upload.name)
+    start_figure(state, image=upload.getvalue(), name=upload.name)
+if saved_figures := (load_figures() if project else {}):
+    st.selectbox("Reopen a saved figure", list(saved_figures), index=None, key=REOPEN, on_change=reopen_figure,
+                 placeholder=f"one of the {len(saved_figures)} figures saved in the project {project}",
+                 help="Brings back the image, its axis calibration and its arms as last saved.")
 if "image" not in state:
     st.info("Upload the figure as PNG or JPEG (a screenshot of the PDF page works).")
     st.stop()
-st.caption(f"Figure: **{state.get('name', 'figure')}** (kept while you work on other pages).")
+saved_as = f"; saved in the project {project} as '{state['figure']}'" if state.get("figure") else ""
+st.caption(f"Figure: **{state.get('name', 'figure')}** (kept while you work on other pages{saved_as}).")
 image = run_or_report(_load, state["image"])
 if image is None:
     st.stop()
@@ -76,8 +83,7 @@ with right:
             st.error("Type each range as two numbers separated by a comma, e.g. 0, 36.")
         found = ranges and run_or_report(AxisCalibration.auto_detect, image, *ranges, x_unit=x_unit)
         if found:
-            table = found.summary_frame()
-            state["calib"] = table.assign(point=CALIB_ROWS)[["point", "axis", "pixel", "value"]]
+            state["calib"] = calibration_table(found)
             state["calib_version"] = state.get("calib_version", 0) + 1
 click = st.session_state.get("dg_click")  # the last click, read before the image is drawn
 if click and click.get("unix_time") != state.get("last_click"):
@@ -124,11 +130,10 @@ chosen = st.multiselect("Curves to extract", [c.hex for c in colors], default=[c
 if st.button("Extract curves", type="primary", icon=":material/timeline:", disabled=not chosen):
     figure = run_or_report(_digitize, state["image"], calib, tuple(chosen))
     if figure is not None:
-        state["curves"] = {
-            c.name: {"name": f"Arm {i + 1}", "color": c.color, "points": c.points,
-                     "censor_times": list(c.censor_times), "warnings": list(c.warnings), "version": 0}
-            for i, c in enumerate(figure.curves)
-        }
+        state["curves"] = new_arms(figure.curves, state)
+        inputs = {key: arm_input(entry) for key, entry in state["curves"].items()}
+        if project and save_work(state, calibration, {key: e for key, e in inputs.items() if e is not None}):
+            st.success(f"Saved the figure, its calibration and the arms to the project {project}.")
 curves = state.get("curves", {})
 if not curves:
     st.stop()
@@ -159,16 +164,11 @@ for key, entry in curves.items():
             entry["points"], entry["version"] = edited.reset_index(drop=True), entry["version"] + 1
 
 if st.button("Send to Reconstruct IPD", type="primary", icon=":material/send:"):
-    inputs, ok = {}, True
-    for entry in curves.values():
-        at_risk = None
-        if entry["times"].strip() or entry["counts"].strip():
-            at_risk = run_or_report(risk_table_from_rows, entry["times"], entry["counts"])
-            ok = ok and at_risk is not None
-        inputs[entry["name"]] = {"curve": entry["points"].dropna().astype(float), "at_risk": at_risk,
-                                 "censor_times": entry["censor_times"], "origin": "digitized"}
-    if ok and len(inputs) < len(curves):
+    inputs = {key: arm_input(entry) for key, entry in curves.items()}  # a bad at-risk row is shown
+    if len({entry["name"] for entry in curves.values()}) < len(curves):
         st.error("Two arms have the same name; give each arm its own name.")
-    elif ok:
-        session_dict(RECONSTRUCT_INPUTS).update(inputs)
+    elif None not in inputs.values():
+        figure_name = save_work(state, calibration, inputs) if project else None
+        session_dict(RECONSTRUCT_INPUTS).update(
+            {curves[key]["name"]: {**entry, "figure": figure_name} for key, entry in inputs.items()})
         st.switch_page("pages/reconstruct.py")
