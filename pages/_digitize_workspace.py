@@ -18,13 +18,7 @@ import pandas as pd
 import streamlit as st
 
 from pages._shared import (
-    delete_saved,
-    load_curves,
-    load_figures,
-    run_or_report,
-    save_curve,
-    save_figure,
-    session_dict,
+    delete_saved, load_curves, load_figures, run_or_report, save_curve, save_figure, session_dict,
 )
 from synthesis.calibration import AxisCalibration
 from synthesis.curve_input import risk_table_from_rows

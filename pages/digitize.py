@@ -8,24 +8,10 @@ from PIL import Image, ImageDraw
 from streamlit_image_coordinates import streamlit_image_coordinates
 
 from pages._digitize_workspace import (
-    CALIB_ROWS,
-    REOPEN,
-    STATE,
-    UPLOAD_VERSION,
-    arm_input,
-    calibration_table,
-    new_arms,
-    reopen_figure,
-    save_work,
-    start_figure,
+    CALIB_ROWS, REOPEN, STATE, UPLOAD_VERSION, arm_input, calibration_table, new_arms, reopen_figure,
+    save_work, start_figure,
 )
-from pages._shared import (
-    RECONSTRUCT_INPUTS,
-    current_project,
-    load_figures,
-    run_or_report,
-    session_dict,
-)
+from pages._shared import RECONSTRUCT_INPUTS, current_project, load_figures, run_or_report, session_dict
 from synthesis.calibration import AxisCalibration, pixel_from_click
 from synthesis.digitize import digitize_curves, find_curve_colors, load_figure
 
