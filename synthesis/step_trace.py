@@ -560,16 +560,22 @@ def refine_drops(step: StepCurve, runs: ColumnRuns, settings: TraceSettings) -> 
             continue
         low_x = xs[k - 1] if k > 1 else 0
         high_x = xs[k + 2] if k + 2 < len(xs) else xs[k] + reach
-        covering = [
-            col for col in range(max(int(xs[k]) - reach, 0), min(int(xs[k]) + reach + 1, len(runs.starts)))
-            if np.any((runs.starts[col] <= inner_top) & (runs.ends[col] >= inner_bottom))
-        ]
+        covering, overhang = [], {}
+        for col in range(max(int(xs[k]) - reach, 0), min(int(xs[k]) + reach + 1, len(runs.starts))):
+            hit = (runs.starts[col] <= inner_top) & (runs.ends[col] >= inner_bottom)
+            if np.any(hit):
+                covering.append(col)
+                i = np.argmax(hit)
+                overhang[col] = max(upper - settings.width / 2 - runs.starts[col][i], 0) + max(
+                    runs.ends[col][i] - lower - settings.width / 2, 0)
         if not covering:
             continue
         groups = _spans(np.array(covering))
-        centre = min(((a + b) / 2 for a, b in groups), key=lambda c: abs(c - xs[k]))
+        clean = [g for g in groups if min(overhang[c] for c in range(g[0], g[1] + 1)) <= settings.slack]
+        centre = min(((a + b) / 2 for a, b in clean or groups), key=lambda c: abs(c - xs[k]))
         xs[k] = xs[k + 1] = float(np.clip(centre, low_x, high_x))
     return StepCurve(
         corner_x=xs, corner_y=ys, censor_x=step.censor_x, lost=step.lost, hidden=step.hidden,
         hidden_tail=step.hidden_tail, gap_share=step.gap_share, line_width=step.line_width,
     )
+
