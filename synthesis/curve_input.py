@@ -411,21 +411,40 @@ def read_points_csv(
 
     Digitizers often export bare ``x,y`` lines, so a first row of numbers is
     read as data rather than as a header. Lines starting with ``#`` are
-    comments (the synthetic examples say so there).
+    comments (the synthetic examples say so there), except a row starting
+    with a colour code and a separator (``#1f77b4,0.5,0.9``, the curve name the
+    digitizer writes); a ``#`` further on in a line is data.
     """
     name = source or str(getattr(path, "name", path))
     try:
-        table = pd.read_csv(path, dtype="string", skipinitialspace=True, comment="#")
+        text = _without_comment_lines(path)
+        table = pd.read_csv(io.StringIO(text), dtype="string", skipinitialspace=True)
     except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise InvalidInputError(f"cannot be read as CSV ({exc})", source=name) from None
     header = [str(c).strip() for c in table.columns]
     if all(_is_number(c) for c in header):
-        if hasattr(path, "seek"):
-            path.seek(0)
-        table = pd.read_csv(path, dtype="string", header=None, skipinitialspace=True, comment="#")
+        table = pd.read_csv(io.StringIO(text), dtype="string", header=None, skipinitialspace=True)
         header = list(columns[: table.shape[1]]) + [f"extra_{i}" for i in range(table.shape[1] - len(columns))]
         table.columns = header
     return table
+
+
+#: A data row starting with a curve named by its colour, as the digitizer writes it
+#: (``#1f77b4``, ``#1f77b4-dashed``, ``#00000080-2``), then a field separator.
+_COLOUR_ROW = re.compile(r"#[0-9a-fA-F]{6}(?:[0-9a-fA-F]{2})?(?:-\w+)?\s*[,;\t]")
+
+
+def _without_comment_lines(path: str | PathLike | io.IOBase) -> str:
+    """The file's text without its comment lines (pandas' ``comment`` would cut every line at a ``#``)."""
+    if hasattr(path, "read"):
+        content = path.read()
+    else:
+        with open(path, "rb") as file:
+            content = file.read()
+    if isinstance(content, bytes):
+        content = content.decode("utf-8-sig")
+    return "".join(line for line in content.splitlines(keepends=True)
+                   if not line.lstrip().startswith("#") or _COLOUR_ROW.match(line.lstrip()))
 
 
 def _is_number(text: str) -> bool:
