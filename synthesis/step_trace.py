@@ -554,28 +554,43 @@ def refine_drops(step: StepCurve, runs: ColumnRuns, settings: TraceSettings) -> 
     reach = int(np.ceil(settings.dash_gap)) + 2
     for k in range(1, len(xs) - 1, 2):
         upper, lower = ys[k], ys[k + 1]
-        inner_top = upper + settings.width / 2 + 1
-        inner_bottom = lower - settings.width / 2 - 1
-        if inner_bottom - inner_top < 2:
-            continue
         low_x = xs[k - 1] if k > 1 else 0
         high_x = xs[k + 2] if k + 2 < len(xs) else xs[k] + reach
-        covering, overhang = [], {}
-        for col in range(max(int(xs[k]) - reach, 0), min(int(xs[k]) + reach + 1, len(runs.starts))):
-            hit = (runs.starts[col] <= inner_top) & (runs.ends[col] >= inner_bottom)
-            if np.any(hit):
-                covering.append(col)
-                i = np.argmax(hit)
-                overhang[col] = max(upper - settings.width / 2 - runs.starts[col][i], 0) + max(
-                    runs.ends[col][i] - lower - settings.width / 2, 0)
-        if not covering:
-            continue
-        groups = _spans(np.array(covering))
-        clean = [g for g in groups if min(overhang[c] for c in range(g[0], g[1] + 1)) <= settings.slack]
-        centre = min(((a + b) / 2 for a, b in clean or groups), key=lambda c: abs(c - xs[k]))
-        xs[k] = xs[k + 1] = float(np.clip(centre, low_x, high_x))
+        columns = range(max(int(xs[k]) - reach, 0), min(int(xs[k]) + reach + 1, len(runs.starts)))
+        # First the rows a drop line covers and a flat line at either level
+        # does not (a drop less than half a line width is not told from the
+        # flat line); a dashed drop has gaps, so then only its middle.
+        half = settings.width / 2
+        for margin, shortest in ((0.5, half + 1), (half + 1, settings.width + 4)):
+            if lower - upper < shortest:
+                continue
+            centre = _covering_centre(runs, columns, upper, lower, margin, xs[k], settings)
+            if centre is not None:
+                xs[k] = xs[k + 1] = float(np.clip(centre, low_x, high_x))
+                break
     return StepCurve(
         corner_x=xs, corner_y=ys, censor_x=step.censor_x, lost=step.lost, hidden=step.hidden,
         hidden_tail=step.hidden_tail, gap_share=step.gap_share, line_width=step.line_width,
     )
 
+
+def _covering_centre(runs: ColumnRuns, columns, upper: float, lower: float, margin: float,
+                     near: float, settings: TraceSettings) -> float | None:
+    """Centre of the column band covering ``upper + margin`` to ``lower - margin``.
+
+    Of several bands, one that does not stick out past the two levels (a
+    censor mark's bar does) and then the one nearest ``near`` is taken.
+    """
+    covering, overhang = [], {}
+    for col in columns:
+        hit = (runs.starts[col] <= upper + margin) & (runs.ends[col] >= lower - margin)
+        if np.any(hit):
+            covering.append(col)
+            i = np.argmax(hit)
+            overhang[col] = max(upper - settings.width / 2 - runs.starts[col][i], 0) + max(
+                runs.ends[col][i] - lower - settings.width / 2, 0)
+    if not covering:
+        return None
+    groups = _spans(np.array(covering))
+    clean = [g for g in groups if min(overhang[c] for c in range(g[0], g[1] + 1)) <= settings.slack]
+    return min(((a + b) / 2 for a, b in clean or groups), key=lambda c: abs(c - near))
