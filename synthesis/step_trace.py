@@ -550,8 +550,8 @@ def refine_drops(step: StepCurve, runs: ColumnRuns, settings: TraceSettings) -> 
     whole stretch between the two levels, which a tick on either level only
     does when the drop is shorter than the tick.
     """
-    xs, ys = step.corner_x.copy(), step.corner_y
     reach = int(np.ceil(settings.dash_gap)) + 2
+    xs, ys = step.corner_x.copy(), _relevel_narrow(step.corner_x, step.corner_y, runs, reach, settings)
     for k in range(1, len(xs) - 1, 2):
         upper, lower = ys[k], ys[k + 1]
         low_x = xs[k - 1] if k > 1 else 0
@@ -594,3 +594,30 @@ def _covering_centre(runs: ColumnRuns, columns, upper: float, lower: float, marg
     groups = _spans(np.array(covering))
     clean = [g for g in groups if min(overhang[c] for c in range(g[0], g[1] + 1)) <= settings.slack]
     return min(((a + b) / 2 for a, b in clean or groups), key=lambda c: abs(c - near))
+
+
+def _relevel_narrow(xs: np.ndarray, ys: np.ndarray, runs: ColumnRuns, narrow: int, settings) -> np.ndarray:
+    """Re-read the level of each narrow plateau from the bottom edge of its line.
+
+    Between a drop and censor marks beside it, a plateau a few columns wide
+    is read from runs that also hold the marks' bars, which pull its centre
+    up. The line's bottom edge is not moved by a bar that only reaches down
+    to it, so the highest bottom edge (less half a line width) in the
+    plateau's columns is its level, kept between its neighbours' levels.
+    """
+    ys = ys.copy()
+    below = (settings.width - 1) / 2
+    for i in range(2, len(xs) - 2, 2):
+        start, end, level = xs[i], xs[i + 1], ys[i]
+        if end - start > narrow:
+            continue
+        read = []
+        for col in range(int(np.ceil(start)), min(int(end) + 1, len(runs.starts))):
+            band = np.nonzero((runs.ends[col] >= level - settings.width) & (runs.starts[col] <= level + settings.width))[0]
+            if band.size:
+                read.append(runs.ends[col][band[0]] - below)
+        # Down by at most a line width (a bar's pull), and not onto the next
+        # level: that would take away the drop to it.
+        if read and level < min(read) <= min(level + settings.width, ys[i + 2] - settings.width / 2 - 1):
+            ys[i] = ys[i + 1] = min(read)
+    return ys
