@@ -548,7 +548,9 @@ def refine_drops(step: StepCurve, runs: ColumnRuns, settings: TraceSettings) -> 
     Censor marks right beside a drop blur where it is (a '+' bar reaches
     past it); the drop line is the one column band whose pixels cover the
     whole stretch between the two levels, which a tick on either level only
-    does when the drop is shorter than the tick.
+    does when the drop is shorter than the tick, and which, unlike a tick,
+    does not stick out past both levels. Narrow plateaus are re-read first
+    (:func:`_relevel_narrow`).
     """
     reach = int(np.ceil(settings.dash_gap)) + 2
     xs, ys = step.corner_x.copy(), _relevel_narrow(step.corner_x, step.corner_y, runs, reach, settings)
@@ -603,7 +605,8 @@ def _relevel_narrow(xs: np.ndarray, ys: np.ndarray, runs: ColumnRuns, narrow: in
     is read from runs that also hold the marks' bars, which pull its centre
     up. The line's bottom edge is not moved by a bar that only reaches down
     to it, so the highest bottom edge (less half a line width) in the
-    plateau's columns is its level, kept between its neighbours' levels.
+    plateau's columns is its level: used when that is lower by at most a
+    line width and leaves a drop to the next level.
     """
     ys = ys.copy()
     below = (settings.width - 1) / 2
@@ -613,9 +616,10 @@ def _relevel_narrow(xs: np.ndarray, ys: np.ndarray, runs: ColumnRuns, narrow: in
             continue
         read = []
         for col in range(int(np.ceil(start)), min(int(end) + 1, len(runs.starts))):
-            band = np.nonzero((runs.ends[col] >= level - settings.width) & (runs.starts[col] <= level + settings.width))[0]
+            ends, starts = runs.ends[col], runs.starts[col]
+            band = np.nonzero((ends >= level - settings.width) & (starts <= level + settings.width))[0]
             if band.size:
-                read.append(runs.ends[col][band[0]] - below)
+                read.append(ends[band[0]] - below)
         # Down by at most a line width (a bar's pull), and not onto the next
         # level: that would take away the drop to it.
         if read and level < min(read) <= min(level + settings.width, ys[i + 2] - settings.width / 2 - 1):
