@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 import pandas as pd
@@ -145,17 +146,21 @@ class _Grid:
 class _Placement:
     """Where ``count`` censorings of the points lo..hi go.
 
-    Guyot spreads them evenly over the interval: the j-th of c at
-    t_lo + j (t_end - t_lo) / (c + 1). With censor marks in the interval they
-    go to the marks instead, each mark getting its share (with fewer
-    censorings than marks, marks taken evenly across the interval). The count
-    is only a density: the walk keeps no more than are at risk, so it may
-    exceed n, and nothing here grows with it.
+    Without marks, the j-th of c goes at t_lo + (t_end - t_lo) u_j, where
+    u_j is the j / (c + 1) quantile of a density over the interval that
+    falls linearly with the number at risk (``slope`` = n_end / n_lo - 1;
+    0 gives Guyot's even spread). With censor marks in the interval they go
+    to the marks instead, each mark getting its share (with fewer censorings
+    than marks, marks taken evenly across the interval). The count is only
+    a density: the walk keeps no more than are at risk, so it may exceed n,
+    and nothing here grows with it.
     """
 
     per_bin: np.ndarray
     start: float = 0.0
-    step: float = 0.0
+    width: float = 0.0
+    count: int = 0
+    density: tuple[float, float] = (1.0, 1.0)
     first: np.ndarray | None = None
     marks: np.ndarray | None = None
     per_mark: np.ndarray | None = None
@@ -165,14 +170,33 @@ class _Placement:
         """The times of the censorings the walk kept, ``used`` per bin (the earliest of each bin)."""
         if self.marks is None:
             offset = np.arange(used.sum()) - np.repeat(np.cumsum(used) - used, used)
-            return self.start + (np.repeat(self.first, used) + offset) * self.step
+            rank = np.repeat(self.first, used) + offset
+            return self.start + self.width * _quantile(rank / (self.count + 1), self.density)
         before = np.cumsum(self.per_mark) - self.per_mark
         bin_start = (np.cumsum(self.per_bin) - self.per_bin)[self.mark_bins]
         take = np.clip(used[self.mark_bins] - (before - bin_start), 0, self.per_mark)
         return np.repeat(self.marks, take)
 
 
-def _place_censorings(grid: _Grid, lo: int, hi: int, end: int, count: int) -> _Placement:
+def _share(u: np.ndarray, density: tuple[float, float]) -> np.ndarray:
+    """Share of an interval's censorings before fraction ``u`` of it, for a density
+    falling or rising linearly from ``density[0]`` at its start to ``density[1]`` at its end."""
+    head, tail = density
+    return (head * u + (tail - head) * u**2 / 2) / ((head + tail) / 2)
+
+
+def _quantile(q: np.ndarray, density: tuple[float, float]) -> np.ndarray:
+    """Inverse of :func:`_share`: the fraction of the interval holding share ``q``."""
+    head, tail = density
+    # The root in [0, 1] of (tail - head) u^2 / 2 + head u = q (head + tail) / 2, in the form
+    # that stays exact for an even density (head = tail).
+    rhs = q * (head + tail)
+    return rhs / (head + np.sqrt(np.maximum(head**2 + rhs * (tail - head), 0.0)))
+
+
+def _place_censorings(
+    grid: _Grid, lo: int, hi: int, end: int, count: int, density: tuple[float, float] = (1.0, 1.0)
+) -> _Placement:
     """Place ``count`` censorings between points ``lo`` and ``end`` into the bins lo..hi."""
     t = grid.time
     width = hi - lo + 1
@@ -189,11 +213,14 @@ def _place_censorings(grid: _Grid, lo: int, hi: int, end: int, count: int) -> _P
         mark_bins = np.searchsorted(t, marks, side="right") - 1 - lo
         per_bin = np.bincount(mark_bins, weights=per_mark, minlength=width).astype(int)
         return _Placement(per_bin=per_bin, marks=marks, per_mark=per_mark, mark_bins=mark_bins)
-    step = (t[end] - t[lo]) / (count + 1)
+    span = t[end] - t[lo]
     edges = np.append(t[lo : hi + 1], t[hi + 1] if hi + 1 < t.size else np.inf)
-    # How many of the even times j * step (j = 1..count) lie before each edge.
-    below = np.clip(np.ceil((edges - t[lo]) / step) - 1, 0, count).astype(int)
-    return _Placement(per_bin=np.diff(below), start=float(t[lo]), step=step, first=below[:-1] + 1)
+    share = _share(np.clip((edges - t[lo]) / span, 0.0, 1.0), density)
+    # How many of the quantiles j / (count + 1), j = 1..count, lie before each edge.
+    below = np.clip(np.ceil(share * (count + 1)) - 1, 0, count).astype(int)
+    return _Placement(
+        per_bin=np.diff(below), start=float(t[lo]), width=span, count=count, density=density, first=below[:-1] + 1
+    )
 
 
 def _walk(grid: _Grid, lo: int, hi: int, n: int, km_last: float, cen: np.ndarray):
@@ -221,7 +248,9 @@ def _walk(grid: _Grid, lo: int, hi: int, n: int, km_last: float, cen: np.ndarray
     return events, censored, km, n, km_last
 
 
-def _fit_interval(grid: _Grid, lo: int, hi: int, end: int, n: int, km_last: float, guess: int, target):
+def _fit_interval(
+    grid: _Grid, lo: int, hi: int, end: int, n: int, km_last: float, guess: int, target, density: tuple[float, float] = (1.0, 1.0)
+):
     """Walk one interval, adjusting its censoring count as Guyot does.
 
     ``target(result) -> gap`` says how far a walk is from what must be matched
@@ -246,7 +275,7 @@ def _fit_interval(grid: _Grid, lo: int, hi: int, end: int, n: int, km_last: floa
     stride = 1
     tried = {}
     for _ in range(MAX_ADJUSTMENTS):
-        placement = _place_censorings(grid, lo, hi, end, count)
+        placement = _place_censorings(grid, lo, hi, end, count, density)
         result = _walk(grid, lo, hi, n, km_last, placement.per_bin)
         gap = target(result)
         tried[count] = (abs(gap), result, placement)
@@ -419,6 +448,18 @@ def reconstruct_ipd(
     falls to 0 after the curve ends, the curve is taken to be drawn to its
     last patient: the last interval is fitted to leave one patient at risk at
     the end (none if the curve ends at 0) instead of using the earlier rate.
+    Within a risk-table interval the censorings are not spread evenly but
+    with a density that changes linearly from the censoring rate at its
+    start to the rate at its end, each the mean of the rates (Guyot's first
+    guess per unit time) of the two intervals meeting there: a frequency
+    polygon of the censoring histogram the risk table implies. Where the
+    rate is the same on both sides this is Guyot's even spread; where it
+    rises (administrative censoring starting at the minimum follow-up) or
+    falls, an even spread puts censorings at the wrong end of the interval,
+    so the walk has the wrong number at risk at the drops and miscounts
+    events (on simulated trials with 1000 patients per arm it halves the
+    error in events; see ``bench/bench_reconstruct.py``). The last interval
+    keeps Guyot's even spread, which did better there.
     With censor marks, each interval's censorings go to its marks, and its
     first guess is its marks times the censorings per mark seen before it
     (Rogula et al. 2022 argue for using the marks).
@@ -465,6 +506,7 @@ def reconstruct_ipd(
     )
     warnings: list[str] = []
     n, km_last = n0, 1.0
+    densities = _censoring_densities(time, survival, lower, n_risk, ends_empty)
     for i in range(len(lower) - 1):
         lo, nxt = lower[i], lower[i + 1]
         s_lo = survival[lo]
@@ -473,7 +515,7 @@ def reconstruct_ipd(
         else:
             guess = round(n * survival[nxt] / s_lo - n_risk[i + 1]) if s_lo > 0 else 0
         n, km_last = _fit_interval(
-            grid, lo, nxt - 1, nxt, n, km_last, guess, lambda r, want=n_risk[i + 1]: r[3] - want
+            grid, lo, nxt - 1, nxt, n, km_last, guess, lambda r, want=n_risk[i + 1]: r[3] - want, densities[i]
         )
     lo, hi = lower[-1], size - 1
     guess = _last_interval_guess(grid, lo, hi, n)
@@ -525,6 +567,43 @@ def reconstruct_ipd(
         censoring=AT_MARKS if grid.marks is not None else UNIFORM,
         warnings=tuple(warnings),
     )
+
+
+def _censoring_densities(
+    time: np.ndarray, survival: np.ndarray, lower: list[int], n_risk: list[int], ends_empty: bool
+) -> list[tuple[float, float]]:
+    """Censoring density at the start and end of each risk-table interval.
+
+    The censorings per unit time of each interval are first estimated as
+    in Guyot's first guess, n_i S(T_i+1) / S(T_i) - n_i+1 over its width (a
+    last interval that empties: down to the one patient left at the end;
+    one that does not: its neighbour's rate). The density at a risk-table
+    time is the mean of the rates of the two intervals it joins, as in a
+    frequency polygon, so a censoring rate that rises or falls from one
+    interval to the next does so inside them too. Equal rates give Guyot's
+    even spread, as does an interval with no censoring on either side.
+    """
+    ends = lower[1:] + [time.size - 1]
+    rate = np.full(len(lower), np.nan)
+    for i, (lo, end) in enumerate(zip(lower, ends, strict=True)):
+        if time[end] <= time[lo] or survival[lo] <= 0:
+            continue
+        if i + 1 < len(lower):
+            leaving = n_risk[i] * survival[end] / survival[lo] - n_risk[i + 1]
+        elif ends_empty:
+            leaving = n_risk[i] * survival[end] / survival[lo] - (1 if survival[end] > 0 else 0)
+        else:
+            continue
+        rate[i] = max(leaving, 0.0) / (time[end] - time[lo])
+    known = ~np.isnan(rate)
+    if not known.any():
+        return [(1.0, 1.0)] * (len(lower) - 1)
+    rate = np.interp(np.arange(rate.size), np.flatnonzero(known), rate[known])
+    joins = np.concatenate(([rate[0]], (rate[:-1] + rate[1:]) / 2))
+    return [
+        (float(head), float(tail)) if head + tail > 0 else (1.0, 1.0)
+        for head, tail in pairwise(joins)
+    ]
 
 
 def _marks_guess(grid: _Grid, lo: int, end: int, n: int) -> int:

@@ -370,3 +370,28 @@ def test_last_interval_of_one_point_takes_no_censoring():
         result = reconstruct_ipd(curve, at_risk=table, total_events=2)
     assert result.n == 10 and (result.at_risk_check["difference"] == 0).all()
     assert result.events == 3 and "more than the 2 given" in result.warnings[0]
+
+
+def _censor_times_in(result: Reconstruction, start: float, stop: float) -> np.ndarray:
+    ipd = result.ipd
+    time = ipd.loc[ipd["event"] == 0, "time"].to_numpy()
+    return time[(time >= start) & (time < stop)]
+
+
+def test_steady_censoring_is_spread_evenly_as_guyot_does():
+    flat = pd.DataFrame({"time": [0.0, 18.0], "survival": [1.0, 1.0]})
+    table = pd.DataFrame({"time": [0.0, 6.0, 12.0], "n_risk": [100, 90, 80]})
+    result = reconstruct_ipd(flat, at_risk=table)
+    assert np.allclose(_censor_times_in(result, 0, 6), 6 * np.arange(1, 11) / 11, atol=EXACT)
+
+
+def test_rising_censoring_is_placed_late_in_its_interval():
+    flat = pd.DataFrame({"time": [0.0, 18.0], "survival": [1.0, 1.0]})
+    table = pd.DataFrame({"time": [0.0, 6.0, 12.0, 18.0], "n_risk": [100, 96, 60, 20]})
+    result = reconstruct_ipd(flat, at_risk=table)
+    assert result.max_at_risk_difference == 0
+    rising = _censor_times_in(result, 6, 12)
+    assert rising.size == 36
+    # The rate per month goes from (4 + 36) / 12 at 6 to 36 / 6 at 12, so
+    # more of the 36 fall in the second half of the interval than the first.
+    assert rising.mean() > 9 and (rising >= 9).sum() > (rising < 9).sum()
