@@ -194,8 +194,18 @@ def _quantile(q: np.ndarray, density: tuple[float, float]) -> np.ndarray:
     return rhs / (head + np.sqrt(np.maximum(head**2 + rhs * (tail - head), 0.0)))
 
 
+def _edge_shares(grid: _Grid, lo: int, hi: int, end: int, density: tuple[float, float]) -> np.ndarray:
+    """Share of the censorings between points ``lo`` and ``end`` before each edge of the bins lo..hi.
+
+    It does not depend on the count, so it is computed once per interval.
+    """
+    t = grid.time
+    edges = np.append(t[lo : hi + 1], t[hi + 1] if hi + 1 < t.size else np.inf)
+    return _share(np.clip((edges - t[lo]) / max(t[end] - t[lo], np.finfo(float).tiny), 0.0, 1.0), density)
+
+
 def _place_censorings(
-    grid: _Grid, lo: int, hi: int, end: int, count: int, density: tuple[float, float] = (1.0, 1.0)
+    grid: _Grid, lo: int, hi: int, end: int, count: int, density: tuple[float, float], share: np.ndarray
 ) -> _Placement:
     """Place ``count`` censorings between points ``lo`` and ``end`` into the bins lo..hi."""
     t = grid.time
@@ -214,8 +224,6 @@ def _place_censorings(
         per_bin = np.bincount(mark_bins, weights=per_mark, minlength=width).astype(int)
         return _Placement(per_bin=per_bin, marks=marks, per_mark=per_mark, mark_bins=mark_bins)
     span = t[end] - t[lo]
-    edges = np.append(t[lo : hi + 1], t[hi + 1] if hi + 1 < t.size else np.inf)
-    share = _share(np.clip((edges - t[lo]) / span, 0.0, 1.0), density)
     # How many of the quantiles j / (count + 1), j = 1..count, lie before each edge.
     below = np.clip(np.ceil(share * (count + 1)) - 1, 0, count).astype(int)
     return _Placement(
@@ -274,8 +282,9 @@ def _fit_interval(
     below, above, gap_below, gap_above = -1, ceiling + 1, None, None
     stride = 1
     tried = {}
+    share = _edge_shares(grid, lo, hi, end, density)
     for _ in range(MAX_ADJUSTMENTS):
-        placement = _place_censorings(grid, lo, hi, end, count, density)
+        placement = _place_censorings(grid, lo, hi, end, count, density, share)
         result = _walk(grid, lo, hi, n, km_last, placement.per_bin)
         gap = target(result)
         tried[count] = (abs(gap), result, placement)
