@@ -387,11 +387,18 @@ def test_steady_censoring_is_spread_evenly_as_guyot_does():
 
 def test_rising_censoring_is_placed_late_in_its_interval():
     flat = pd.DataFrame({"time": [0.0, 18.0], "survival": [1.0, 1.0]})
-    table = pd.DataFrame({"time": [0.0, 6.0, 12.0, 18.0], "n_risk": [100, 96, 60, 20]})
+    table = pd.DataFrame({"time": [0.0, 6.0, 12.0, 18.0], "n_risk": [1000, 960, 600, 200]})
     result = reconstruct_ipd(flat, at_risk=table)
     assert result.max_at_risk_difference == 0
     rising = _censor_times_in(result, 6, 12)
-    assert rising.size == 36
-    # The rate per month goes from (4 + 36) / 12 at 6 to 36 / 6 at 12, so
-    # more of the 36 fall in the second half of the interval than the first.
+    assert rising.size == 360
+    # The rate per month goes from (40 + 360) / 12 at 6 to 360 / 6 at 12, so
+    # more of the 360 fall in the second half of the interval than the first.
     assert rising.mean() > 9 and (rising >= 9).sum() > (rising < 9).sum()
+
+
+def test_few_at_risk_keep_the_even_spread():
+    flat = pd.DataFrame({"time": [0.0, 18.0], "survival": [1.0, 1.0]})
+    table = pd.DataFrame({"time": [0.0, 6.0, 12.0, 18.0], "n_risk": [100, 96, 60, 20]})
+    result = reconstruct_ipd(flat, at_risk=table)
+    assert np.allclose(_censor_times_in(result, 6, 12), 6 + 6 * np.arange(1, 37) / 37, atol=EXACT)
