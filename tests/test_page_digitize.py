@@ -42,6 +42,18 @@ def _button(at: AppTest, label: str):
     return next(b for b in at.button if b.label == label)
 
 
+def send_blue_arm(at: AppTest, figure, name: str) -> dict:
+    """Name the blue arm, type its at-risk row, send the arms; return what the Reconstruct page gets."""
+    at.text_input(key="dg_name_#1f77b4").input(name)
+    at.text_input(key="dg_rt_#1f77b4").input("0 6 12 18 24 30 36")
+    at.text_input(key="dg_rn_#1f77b4").input(" ".join(str(n) for n in figure.at_risk["A"].n_risk))
+    at.run()
+    _button(at, "Send to Reconstruct IPD").click()
+    at.run()
+    assert not at.exception
+    return at.session_state[RECONSTRUCT_INPUTS]
+
+
 def test_page_without_upload_asks_for_one():
     at = _open()
     assert at.title[0].value == "Digitize a figure"
@@ -63,14 +75,7 @@ def test_detected_axes_extracted_curves_sent_to_reconstruct(figure):
     assert not at.exception and not at.error
     curves = at.session_state["digitize"]["curves"]
     assert set(curves) == {"#1f77b4", "#ff7f0e"}
-    at.text_input(key="dg_name_#1f77b4").input("Cilta-cel (synthetic)")
-    at.text_input(key="dg_rt_#1f77b4").input("0 6 12 18 24 30 36")
-    at.text_input(key="dg_rn_#1f77b4").input(" ".join(str(n) for n in figure.at_risk["A"].n_risk))
-    at.run()
-    _button(at, "Send to Reconstruct IPD").click()
-    at.run()
-    assert not at.exception
-    sent = at.session_state[RECONSTRUCT_INPUTS]
+    sent = send_blue_arm(at, figure, "Cilta-cel (synthetic)")
     arm = sent["Cilta-cel (synthetic)"]
     assert list(arm["curve"].columns) == ["time", "survival"]
     assert arm["at_risk"].n_risk.tolist() == figure.at_risk["A"].n_risk.tolist()

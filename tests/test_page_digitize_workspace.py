@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 from conftest import app_test
 from km_figures import STYLES, render_km_figure
+from test_page_digitize import send_blue_arm
 
-from pages._shared import RECONSTRUCT_INPUTS
 from synthesis.store import DB_ENV, open_workspace
 
 PROJECT = "default"  # the project a first session creates
@@ -61,14 +61,7 @@ def test_extracting_saves_figure_calibration_and_arms(figure):
 def test_sent_arms_carry_the_figure_and_a_renamed_arm_replaces_its_saved_copy(figure):
     at = _extracted(figure)
     orange = at.session_state["digitize"]["curves"]["#ff7f0e"]["name"]
-    at.text_input(key="dg_name_#1f77b4").input("Cilta-cel (synthetic)")
-    at.text_input(key="dg_rt_#1f77b4").input("0 6 12 18 24 30 36")
-    at.text_input(key="dg_rn_#1f77b4").input(" ".join(str(n) for n in figure.at_risk["A"].n_risk))
-    at.run()
-    _button(at, "Send to Reconstruct IPD").click()
-    at.run()
-    assert not at.exception
-    sent = at.session_state[RECONSTRUCT_INPUTS]
+    sent = send_blue_arm(at, figure, "Cilta-cel (synthetic)")
     assert {entry["figure"] for entry in sent.values()} == {"km.png"}
     curves = {c.arm: c for c in open_workspace(os.environ[DB_ENV]).list_curves(PROJECT)}
     assert set(curves) == {"Cilta-cel (synthetic)", orange}
