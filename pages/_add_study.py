@@ -12,6 +12,8 @@ from synthesis.evidence import (
 
 SOURCE_DRAFT = "evidence_new_source"
 RESULTS_DRAFT = "evidence_new_results"
+SOURCE_EDITOR = "evidence_source_editor"
+RESULTS_EDITOR = "evidence_results_editor"
 
 SOURCE_TEMPLATE = pd.DataFrame(
     {"source_id": [""], "label": [""], "product": [""], "design": ["single-arm trial"],
@@ -33,6 +35,24 @@ def _blank_to_missing(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.dropna(how="all").reset_index(drop=True)
 
 
+def _base_key(draft_key: str) -> str:
+    return f"{draft_key}_base"
+
+
+def _editor_base(draft_key: str, template: pd.DataFrame) -> pd.DataFrame:
+    """The table an editor starts from: fixed while the editor lives.
+
+    ``st.data_editor`` keeps the reviewer's edits as changes to the table it
+    was given; feeding its output back in on every rerun would make those
+    changes apply to the wrong base and lose cells. So the base is taken
+    from the draft only when the editor is (re)created, e.g. after a page switch.
+    """
+    editor_key = SOURCE_EDITOR if draft_key == SOURCE_DRAFT else RESULTS_EDITOR
+    if editor_key not in st.session_state or _base_key(draft_key) not in st.session_state:
+        st.session_state[_base_key(draft_key)] = st.session_state.get(draft_key, template)
+    return st.session_state[_base_key(draft_key)]
+
+
 def add_study_form(project: str | None) -> None:
     """Editable tables for one new source and its results, saved to ``project``."""
     if project is None:
@@ -47,11 +67,11 @@ def add_study_form(project: str | None) -> None:
     )
     opts = st.column_config.SelectboxColumn
     sources = st.data_editor(
-        st.session_state.get(SOURCE_DRAFT, SOURCE_TEMPLATE), num_rows="dynamic", key="evidence_source_editor",
+        _editor_base(SOURCE_DRAFT, SOURCE_TEMPLATE), num_rows="dynamic", key=SOURCE_EDITOR,
         column_config={"design": opts(options=DESIGNS), "role": opts(options=ROLES)}, width="stretch",
     )
     results = st.data_editor(
-        st.session_state.get(RESULTS_DRAFT, RESULTS_TEMPLATE), num_rows="dynamic", key="evidence_results_editor",
+        _editor_base(RESULTS_DRAFT, RESULTS_TEMPLATE), num_rows="dynamic", key=RESULTS_EDITOR,
         column_config={
             "outcome": opts(options=sorted(OUTCOMES)), "population": opts(options=sorted(POPULATIONS)),
             "estimate_status": opts(options=ESTIMATE_STATUSES), "ci_high_status": opts(options=CI_HIGH_STATUSES),
@@ -70,5 +90,7 @@ def add_study_form(project: str | None) -> None:
         elif save_evidence_rows(new_sources if len(new_sources) else None,
                                 new_results if len(new_results) else None, replace=True):
             st.success(f"Saved {len(new_sources)} source(s) and {len(new_results)} result(s) to {project}.")
-            st.session_state.pop(SOURCE_DRAFT), st.session_state.pop(RESULTS_DRAFT)
+            for key in (SOURCE_DRAFT, RESULTS_DRAFT, SOURCE_EDITOR, RESULTS_EDITOR,
+                        _base_key(SOURCE_DRAFT), _base_key(RESULTS_DRAFT)):
+                st.session_state.pop(key, None)
             st.rerun()

@@ -51,12 +51,10 @@ def _new_study():
 
 
 def _save_draft(source, result) -> AppTest:
-    """Put a draft in the add-a-study tables, as a reviewer typing it would, and save it."""
+    """Open the page with a draft in the add-a-study tables (as kept from an earlier visit) and save it."""
     from pages._add_study import RESULTS_DRAFT, SOURCE_DRAFT
 
-    at = _evidence_page()
-    at.session_state[SOURCE_DRAFT] = source
-    at.session_state[RESULTS_DRAFT] = result
+    at = app_test("evidence.py", state={SOURCE_DRAFT: source, RESULTS_DRAFT: result})
     at.sidebar.text_input[0].input("Reviewer A")
     at.run()
     at.button(key="evidence_save_rows").click().run()
@@ -88,11 +86,10 @@ def test_bad_added_row_names_row_and_column_and_keeps_the_draft():
     assert "row 1" in message and "events" in message
     assert at.session_state[RESULTS_DRAFT].loc[0, "events"] == 25
 
-    # Corrected and saved again: the source saved the first time is updated, not refused.
+    # Corrected and saved again (in a new session, as after a reload): the source saved
+    # the first time is updated, not refused.
     fixed = at.session_state[RESULTS_DRAFT].copy()
     fixed.loc[0, "events"] = 15
-    at.session_state[RESULTS_DRAFT] = fixed
-    at.run()
-    at.button(key="evidence_save_rows").click().run()
-    assert not at.error, [e.value for e in at.error]
-    assert (at.dataframe[0].value["origin"] == "user").sum() == 1
+    again = _save_draft(*_new_study()[:1], fixed)
+    assert not again.error, [e.value for e in again.error]
+    assert (again.dataframe[0].value["origin"] == "user").sum() == 1
