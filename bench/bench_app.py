@@ -21,7 +21,9 @@ from playwright.sync_api import sync_playwright
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
-from conftest import CHROMIUM, CHROMIUM_ARGS, free_port, start_streamlit, wait_rendered  # noqa: E402
+from conftest import (  # noqa: E402
+    CHROMIUM, CHROMIUM_ARGS, free_port, start_streamlit, wait_healthy, wait_rendered,
+)
 
 PAGES = ["", "evidence", "pool", "compare", "digitize", "reconstruct", "workspace"]
 OUTCOMES = ["ORR", "CR_or_better", "PFS_median", "OS_median", "CRS_any"]
@@ -43,12 +45,10 @@ def main() -> None:
         spawned = time.perf_counter()
         proc = start_streamlit(port, {"BCMA_SYNTH_DB": str(Path(tmp) / "bench.sqlite3")})
         try:
-            while True:
-                try:
-                    page.goto(url, timeout=1000)
-                    break
-                except Exception:
-                    time.sleep(0.05)
+            # Open the page once the server answers its health check (as `streamlit run`
+            # opens the browser when it is ready); retrying page loads would count timeouts.
+            wait_healthy(url, proc)
+            page.goto(url)
             wait_rendered(page)
             first_render = time.perf_counter() - spawned
 
