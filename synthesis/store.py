@@ -458,7 +458,7 @@ def prepare_rows(
     df = df.reset_index(drop=True)
     for column in _ROW_KEYS[kind]:
         if column not in df.columns:
-            raise InvalidInputError(f"the column is missing", source=label, column=column)
+            raise InvalidInputError("the column is missing", source=label, column=column)
     key = _ROW_KEYS[kind][0]
     from synthesis import evidence
 
