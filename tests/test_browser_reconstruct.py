@@ -10,8 +10,12 @@ pytestmark = pytest.mark.browser
 EXAMPLES = Path(__file__).resolve().parents[1] / "data" / "examples"
 
 
-def test_example_typed_row_upload_and_reconstruction(open_app_page):
-    page = open_app_page("reconstruct")
+def test_example_typed_row_upload_and_reconstruction(page, own_server):
+    # Its own server and workspace: arms other browser tests saved to the shared
+    # server's project would be restored here as extra tabs before the example's.
+    start, _ = own_server
+    page.goto(f"{start()}/reconstruct")
+    wait_rendered(page)
     assert page.locator('[data-testid="stMain"] h1').first.inner_text() == "Reconstruct IPD"
     page.get_by_role("button", name="Load the SYNTHETIC example (2 arms)").click()
     page.get_by_role("tab", name="Synthetic arm B").wait_for(timeout=30_000)
