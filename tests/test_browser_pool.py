@@ -2,6 +2,7 @@
 
 import pytest
 from conftest import assert_no_error_elements, wait_rendered
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 pytestmark = pytest.mark.browser
 
@@ -20,6 +21,35 @@ def wait_pooled_change(page, before: str) -> None:
         arg=before, timeout=30_000,
     )
     wait_rendered(page)
+
+
+def choose(page, label: str, option: str) -> None:
+    """Pick ``option`` in the select box labelled ``label`` by typing it."""
+    box = page.get_by_label(label, exact=True)
+    box.click()
+    box.fill(option)
+    page.keyboard.press("Enter")
+    wait_rendered(page)
+
+
+def load_pooling(page, name: str) -> None:
+    """Choose the saved pooling and press Load, unfolding "Saved poolings" when it has folded.
+
+    Tried up to three times: a rerun can fold the expander or swallow the choice or the click.
+    """
+    loaded = page.get_by_text(f"Loaded pooling '{name}'")
+    for _ in range(3):
+        if not page.get_by_label("Load a saved pooling", exact=True).is_visible():
+            page.get_by_text("Saved poolings").click()
+            wait_rendered(page)
+        choose(page, "Load a saved pooling", name)
+        try:
+            page.get_by_role("button", name="Load", exact=True).click(timeout=5_000)
+            loaded.wait_for(timeout=10_000)
+            return
+        except PlaywrightTimeoutError:
+            wait_rendered(page)
+    loaded.wait_for(timeout=30_000)
 
 
 def test_forest_plot_model_switch_and_png_download(open_app_page):

@@ -4,16 +4,9 @@ from __future__ import annotations
 
 import pytest
 from conftest import assert_no_error_elements, wait_rendered
-from test_browser_pool import pooled_value, wait_pooled_change
+from test_browser_pool import choose, load_pooling, pooled_value, wait_pooled_change
 
 pytestmark = pytest.mark.browser
-
-
-def choose(page, label: str, option: str) -> None:
-    box = page.get_by_label(label, exact=True)
-    box.click()
-    box.fill(option)
-    page.keyboard.press("Enter")
 
 
 def open_pool(browser, url: str):
@@ -43,11 +36,7 @@ def test_saved_pooling_survives_a_server_restart(browser, own_server) -> None:
     stop()
     page = open_pool(browser, start())  # the same database file, a new server process
     assert pooled_value(page) == default
-    page.get_by_text("Saved poolings").click()
-    choose(page, "Load a saved pooling", "common effect")
-    wait_rendered(page)
-    page.get_by_role("button", name="Load", exact=True).click()
+    load_pooling(page, "common effect")
     wait_pooled_change(page, default)
     assert pooled_value(page) == tuned
-    page.get_by_text("Loaded pooling 'common effect'").wait_for(timeout=30_000)
     assert_no_error_elements(page)

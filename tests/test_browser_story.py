@@ -14,8 +14,7 @@ import pandas as pd
 import pytest
 from conftest import assert_no_error_elements, wait_rendered
 from km_figures import STYLES, render_km_figure
-from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
-from test_browser_pool import pooled_value, wait_pooled_change
+from test_browser_pool import choose, load_pooling, pooled_value, wait_pooled_change
 from test_page_evidence import _new_study
 
 from synthesis.store import DB_ENV, open_workspace
@@ -25,14 +24,6 @@ pytestmark = pytest.mark.browser
 PROJECT = "default"
 STUDY = "User trial (2026)"  # the label _new_study gives the added source
 TIMEOUT = 60_000
-
-
-def choose(page, label: str, option: str) -> None:
-    box = page.get_by_label(label, exact=True)
-    box.click()
-    box.fill(option)
-    page.keyboard.press("Enter")
-    wait_rendered(page)
 
 
 def fresh_page(browser, url: str, path: str):
@@ -99,20 +90,6 @@ def save_pooling(page) -> str:
     page.get_by_role("button", name="Save this pooling").click()
     page.get_by_text("Saved pooling 'common effect'").wait_for(timeout=TIMEOUT)
     return default
-
-
-def load_pooling(page, name: str) -> None:
-    """Choose the saved pooling and press Load; again if a rerun swallowed the choice or the click."""
-    loaded = page.get_by_text(f"Loaded pooling '{name}'")
-    for _ in range(3):
-        choose(page, "Load a saved pooling", name)
-        page.get_by_role("button", name="Load", exact=True).click()
-        try:
-            loaded.wait_for(timeout=10_000)
-            return
-        except PlaywrightTimeoutError:
-            wait_rendered(page)
-    loaded.wait_for(timeout=TIMEOUT)
 
 
 def evidence_csv(page) -> pd.DataFrame:
