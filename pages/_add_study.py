@@ -39,7 +39,7 @@ def _base_key(draft_key: str) -> str:
     return f"{draft_key}_base"
 
 
-def _editor_base(draft_key: str, template: pd.DataFrame) -> pd.DataFrame:
+def _editor_base(editor_key: str, draft_key: str, template: pd.DataFrame) -> pd.DataFrame:
     """The table an editor starts from: fixed while the editor lives.
 
     ``st.data_editor`` keeps the reviewer's edits as changes to the table it
@@ -47,7 +47,6 @@ def _editor_base(draft_key: str, template: pd.DataFrame) -> pd.DataFrame:
     changes apply to the wrong base and lose cells. So the base is taken
     from the draft only when the editor is (re)created, e.g. after a page switch.
     """
-    editor_key = SOURCE_EDITOR if draft_key == SOURCE_DRAFT else RESULTS_EDITOR
     if editor_key not in st.session_state or _base_key(draft_key) not in st.session_state:
         st.session_state[_base_key(draft_key)] = st.session_state.get(draft_key, template)
     return st.session_state[_base_key(draft_key)]
@@ -67,11 +66,11 @@ def add_study_form(project: str | None) -> None:
     )
     opts = st.column_config.SelectboxColumn
     sources = st.data_editor(
-        _editor_base(SOURCE_DRAFT, SOURCE_TEMPLATE), num_rows="dynamic", key=SOURCE_EDITOR,
+        _editor_base(SOURCE_EDITOR, SOURCE_DRAFT, SOURCE_TEMPLATE), num_rows="dynamic", key=SOURCE_EDITOR,
         column_config={"design": opts(options=DESIGNS), "role": opts(options=ROLES)}, width="stretch",
     )
     results = st.data_editor(
-        _editor_base(RESULTS_DRAFT, RESULTS_TEMPLATE), num_rows="dynamic", key=RESULTS_EDITOR,
+        _editor_base(RESULTS_EDITOR, RESULTS_DRAFT, RESULTS_TEMPLATE), num_rows="dynamic", key=RESULTS_EDITOR,
         column_config={
             "outcome": opts(options=sorted(OUTCOMES)), "population": opts(options=sorted(POPULATIONS)),
             "estimate_status": opts(options=ESTIMATE_STATUSES), "ci_high_status": opts(options=CI_HIGH_STATUSES),
