@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -472,3 +475,71 @@ def test_in_memory_workspace_is_one_database_across_threads():
     thread.start()
     thread.join()
     assert seen == ["scratch"]
+
+
+# -- schema: created from the tables, or migrated; Alembic only when needed ---------
+
+
+def test_schema_revision_is_the_newest_migration():
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(store.MIGRATIONS))
+    assert ScriptDirectory.from_config(config).get_current_head() == store.SCHEMA_REVISION
+
+
+def _schema_differences(url) -> tuple[list, dict]:
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    engine = sa.create_engine(store.database_url(url))
+    with engine.connect() as conn:
+        differences = compare_metadata(MigrationContext.configure(conn), store.metadata)
+        # compare_metadata skips unnamed unique constraints on SQLite: compare them here.
+        inspector = sa.inspect(conn)
+        unique = {table: sorted(tuple(c["column_names"]) for c in inspector.get_unique_constraints(table))
+                  for table in inspector.get_table_names()}
+    engine.dispose()
+    return differences, unique
+
+
+def test_new_database_has_the_schema_the_migrations_build(workspace_url):
+    from alembic import command
+    from alembic.config import Config
+
+    created = open_workspace(workspace_url)  # new database: tables created and stamped
+    assert created.schema_revision() == store.SCHEMA_REVISION
+    differences, unique = _schema_differences(workspace_url)
+    assert differences == []
+    assert unique["curves"] == [("project_id", "arm")]
+    created.close()
+
+    # The same database built by the migrations instead compares the same.
+    engine = sa.create_engine(store.database_url(workspace_url))
+    with engine.begin() as conn:
+        store.metadata.drop_all(conn)
+        conn.execute(sa.text("DROP TABLE alembic_version"))
+        config = Config()
+        config.set_main_option("script_location", str(store.MIGRATIONS))
+        config.attributes["connection"] = conn
+        command.upgrade(config, "head")
+    engine.dispose()
+    assert _schema_differences(workspace_url) == ([], unique)
+    migrated = open_workspace(workspace_url)
+    assert migrated.schema_revision() == store.SCHEMA_REVISION
+    migrated.create_project("review")
+    migrated.close()
+
+
+def test_opening_does_not_import_alembic(tmp_path):
+    """Alembic is for migrating old schemas; new and current databases open without it."""
+    script = (
+        "import sys; from synthesis.store import open_workspace\n"
+        f"open_workspace({str(tmp_path / 'ws.sqlite3')!r}).close()\n"
+        f"open_workspace({str(tmp_path / 'ws.sqlite3')!r}).close()\n"
+        "print(sorted(m for m in sys.modules if m.startswith('alembic')))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          cwd=Path(store.__file__).parents[1], check=True)
+    assert done.stdout.strip() == "[]"
