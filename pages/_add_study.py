@@ -14,6 +14,8 @@ SOURCE_DRAFT = "evidence_new_source"
 RESULTS_DRAFT = "evidence_new_results"
 SOURCE_EDITOR = "evidence_source_editor"
 RESULTS_EDITOR = "evidence_results_editor"
+#: What the last save did, shown after the rerun that clears the tables.
+SAVED_MESSAGE = "evidence_saved_message"
 
 SOURCE_TEMPLATE = pd.DataFrame(
     {"source_id": [""], "label": [""], "product": [""], "design": ["single-arm trial"],
@@ -64,6 +66,8 @@ def add_study_form(project: str | None) -> None:
         "medians in months, 'not reached' as `estimate_status`). Saving again with the "
         "same ids updates your rows."
     )
+    if SAVED_MESSAGE in st.session_state:
+        st.success(st.session_state.pop(SAVED_MESSAGE), icon=":material/check:")
     opts = st.column_config.SelectboxColumn
     sources = st.data_editor(
         _editor_base(SOURCE_EDITOR, SOURCE_DRAFT, SOURCE_TEMPLATE), num_rows="dynamic", key=SOURCE_EDITOR,
@@ -88,7 +92,10 @@ def add_study_form(project: str | None) -> None:
         # (ids of the curated base stay protected by the store).
         elif save_evidence_rows(new_sources if len(new_sources) else None,
                                 new_results if len(new_results) else None, replace=True):
-            st.success(f"Saved {len(new_sources)} source(s) and {len(new_results)} result(s) to {project}.")
+            st.session_state[SAVED_MESSAGE] = (
+                f"Saved {len(new_sources)} source(s) and {len(new_results)} result(s) to {project}; "
+                "they are in the Values tab with origin `user`."
+            )
             for key in (SOURCE_DRAFT, RESULTS_DRAFT, SOURCE_EDITOR, RESULTS_EDITOR,
                         _base_key(SOURCE_DRAFT), _base_key(RESULTS_DRAFT)):
                 st.session_state.pop(key, None)

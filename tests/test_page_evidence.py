@@ -54,18 +54,27 @@ def _save_draft(source, result) -> AppTest:
     """Open the page with a draft in the add-a-study tables (as kept from an earlier visit) and save it."""
     from pages._add_study import RESULTS_DRAFT, SOURCE_DRAFT
 
-    at = app_test("evidence.py", state={SOURCE_DRAFT: source, RESULTS_DRAFT: result})
+    at = app_test("evidence.py", state={SOURCE_DRAFT: source, RESULTS_DRAFT: result,
+                                        "evidence_view": "Add a study the base lacks"})
     at.sidebar.text_input[0].input("Reviewer A")
     at.run()
+    # The lazy Values tab is not drawn while the form is open.
+    assert [d.key for d in at.dataframe] == ["evidence_source_editor", "evidence_results_editor"]
     at.button(key="evidence_save_rows").click().run()
     return at
+
+
+def _values_tab(at: AppTest) -> AppTest:
+    at.session_state["evidence_view"] = "Values"
+    return at.run()
 
 
 def test_added_study_is_saved_to_the_project_and_shown_as_user():
     at = _save_draft(*_new_study())
     assert not at.exception
     assert not at.error, [e.value for e in at.error]
-    shown = at.dataframe[0].value
+    assert "Saved 1 source(s) and 1 result(s)" in at.success[0].value
+    shown = _values_tab(at).dataframe[0].value
     mine = shown[shown["origin"] == "user"]
     assert list(mine["outcome"]) == ["ORR"]
     assert len(shown) == len(load_evidence().results) + 1
@@ -92,4 +101,16 @@ def test_bad_added_row_names_row_and_column_and_keeps_the_draft():
     fixed.loc[0, "events"] = 15
     again = _save_draft(*_new_study()[:1], fixed)
     assert not again.error, [e.value for e in again.error]
-    assert (again.dataframe[0].value["origin"] == "user").sum() == 1
+    assert (_values_tab(again).dataframe[0].value["origin"] == "user").sum() == 1
+
+
+def test_study_cards_follow_the_filters():
+    at = _evidence_page()
+    at.multiselect(key="evidence_filter_outcome").select("CRS_grade3plus").run()
+    at.session_state["evidence_view"] = "Study cards"
+    at.run()
+    assert not at.exception
+    labels = set(load_evidence().select(outcome="CRS_grade3plus")["label"])
+    cards = [m.value for m in at.markdown if m.value.startswith("- Design:")]
+    assert len(cards) == len(labels) > 1
+    assert not at.dataframe  # the Values tab is not drawn while another tab is open
