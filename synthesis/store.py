@@ -436,8 +436,7 @@ _CURATED: dict[tuple, Any] = {}
 
 def _curated_base():
     """The curated evidence base (re-read when a file of ``data/`` changes)."""
-    # Imported here: pandera makes synthesis.evidence slow to import, and only
-    # writes of evidence rows need it.
+    # Imported here: reading evidence needs pandas only at write time.
     from synthesis import evidence
 
     stamp = tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size)
@@ -486,7 +485,8 @@ def prepare_rows(
         if column not in df.columns:
             raise InvalidInputError("the column is missing", source=label, column=column)
     key = _ROW_KEYS[kind][0]
-    from synthesis import evidence
+    # Imported here: pandera is slow to import, and only writes of evidence rows need it.
+    from synthesis import evidence_schema
 
     base = _curated_base()
     curated_ids = set(base.sources["source_id"] if kind == "sources" else base.results["result_id"])
@@ -511,8 +511,8 @@ def prepare_rows(
 
     def validate(rows: pd.DataFrame, name: str) -> pd.DataFrame:
         if kind == "sources":
-            return evidence.validate_sources(rows, name)
-        return evidence.validate_results(rows, name, known, extend_vocabulary=True)
+            return evidence_schema.validate_sources(rows, name)
+        return evidence_schema.validate_results(rows, name, known, extend_vocabulary=True)
 
     df = validate(df, label).drop(columns=["origin"], errors="ignore")
     # Rules across rows (e.g. no repeated row) must hold for the project as a whole,
@@ -985,7 +985,7 @@ class Workspace:
     ) -> int:
         """Add sources rows (the schema of ``data/sources.csv``) entered by a reviewer.
 
-        Rows are validated with :func:`synthesis.evidence.validate_sources`;
+        Rows are validated with :func:`synthesis.evidence_schema.validate_sources`;
         a ``source_id`` already in the curated base or the project is refused
         unless ``replace=True`` (which overwrites the project's row). Returns
         the number of rows written.
@@ -997,7 +997,7 @@ class Workspace:
     ) -> int:
         """Add results rows (the schema of ``data/results.csv``) entered by a reviewer.
 
-        Rows are validated with :func:`synthesis.evidence.validate_results`
+        Rows are validated with :func:`synthesis.evidence_schema.validate_results`
         against the curated sources plus the project's own; their
         ``source_id`` must be one of those. Returns the number of rows written.
         """

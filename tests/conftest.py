@@ -73,6 +73,21 @@ def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 60.0) -> Non
     raise RuntimeError("streamlit did not become healthy in time")
 
 
+@pytest.fixture(autouse=True, scope="session")
+def throwaway_evidence_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The validated-evidence cache of this test session (and its servers), never the reviewer's."""
+    from synthesis.evidence import CACHE_ENV
+
+    folder = tmp_path_factory.mktemp("evidence-cache")
+    previous = os.environ.get(CACHE_ENV)
+    os.environ[CACHE_ENV] = str(folder)
+    yield folder
+    if previous is None:
+        os.environ.pop(CACHE_ENV, None)
+    else:
+        os.environ[CACHE_ENV] = previous
+
+
 @pytest.fixture(autouse=True)
 def throwaway_workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Every test gets its own workspace file; none touches a reviewer's database."""

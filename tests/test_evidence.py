@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -15,9 +18,8 @@ from synthesis.evidence import (
     POPULATIONS,
     EvidenceSchemaError,
     load_evidence,
-    validate_results,
-    validate_sources,
 )
+from synthesis.evidence_schema import validate_results, validate_sources
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 
@@ -183,3 +185,68 @@ def test_summary_frame_and_to_dict(evidence):
 def test_vocabulary_names_are_identifiers():
     for name in list(OUTCOMES) + list(POPULATIONS):
         assert name.replace("_", "").isalnum(), name
+
+
+# -- the validated-evidence cache -------------------------------------------------
+
+
+def _cache_files(folder: Path) -> list[Path]:
+    return sorted(folder.glob("evidence-*.pickle"))
+
+
+def test_cached_base_equals_a_freshly_validated_one(tmp_path, monkeypatch):
+    from synthesis import evidence as module
+
+    monkeypatch.setenv(module.CACHE_ENV, str(tmp_path / "cache"))
+    validated = load_evidence()
+    assert len(_cache_files(tmp_path / "cache")) == 1
+    cached = load_evidence()
+    for name in ("sources", "results", "baseline", "adverse_events", "patients"):
+        pd.testing.assert_frame_equal(getattr(cached, name), getattr(validated, name), check_exact=True)
+
+
+def test_a_changed_file_is_validated_again_not_read_from_the_cache(tmp_path, monkeypatch):
+    from synthesis import evidence as module
+
+    monkeypatch.setenv(module.CACHE_ENV, str(tmp_path / "cache"))
+    folder = tmp_path / "data"
+    shutil.copytree(DATA, folder)
+    load_evidence(folder)
+    results = pd.read_csv(folder / "results.csv", dtype=str, keep_default_na=False)
+    results.loc[3, "events"] = "-1"
+    results.to_csv(folder / "results.csv", index=False)
+    with pytest.raises(EvidenceSchemaError) as info:
+        load_evidence(folder)
+    assert info.value.row == 4 and info.value.column == "events"
+    assert len(_cache_files(tmp_path / "cache")) == 1  # a broken base is never cached
+
+
+def test_an_unreadable_cache_is_ignored_and_rewritten(tmp_path, monkeypatch):
+    from synthesis import evidence as module
+
+    monkeypatch.setenv(module.CACHE_ENV, str(tmp_path / "cache"))
+    expected = load_evidence()
+    (cached,) = _cache_files(tmp_path / "cache")
+    cached.write_bytes(b"not a pickle")
+    again = load_evidence()
+    pd.testing.assert_frame_equal(again.results, expected.results)
+    assert cached.read_bytes() != b"not a pickle"
+
+
+def test_the_cache_can_be_switched_off(tmp_path, monkeypatch):
+    from synthesis import evidence as module
+
+    monkeypatch.setenv(module.CACHE_ENV, "off")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert len(load_evidence().results) > 0
+    assert not list(tmp_path.rglob("*.pickle"))
+
+
+def test_reading_the_cached_base_does_not_import_pandera(tmp_path):
+    script = ("import sys; from synthesis.evidence import load_evidence; load_evidence(); "
+              "print('pandera' in sys.modules)")
+    env = {**os.environ, "BCMA_SYNTH_CACHE": str(tmp_path)}
+    runs = [subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env,
+                           cwd=DATA.parent, check=True).stdout.strip() for _ in range(2)]
+    assert runs == ["True", "False"]  # validated (and cached) once, then read back
