@@ -30,17 +30,20 @@ from scipy import ndimage
 from synthesis.calibration import AxisCalibration
 from synthesis.errors import InvalidInputError
 from synthesis.step_trace import (
+    DASHED_GAP_SHARE,
+    SEEN,
     ColumnRuns,
+    CurveEvidence,
     StepCurve,
     TraceSettings,
-    horizontal_strokes,
-    is_broken,
-    strip_censor_marks,
-    tick_centres,
-    line_width,
-    refine_drops,
-    steps_from_trace,
-    trace_step_curve,
+    band_coverage,
+    bridged_coverage,
+    censor_marks,
+    curve_zone,
+    measure_line_width,
+    split_by_dash_pattern,
+    steps_from_path,
+    trace_two_paths,
 )
 
 #: Larger files are not figures (a 300 dpi full-page scan as PNG is ~10 MB).
@@ -82,9 +85,8 @@ REPORTED_GAP_SHARE = 0.01
 #: A curve first seen this far below survival 1 is reported (its start was
 #: hidden, e.g. by the y axis, and is drawn as one drop).
 FIRST_DROP_REPORTED = 0.05
-#: A dashed line leaves more than this share of its columns empty (matplotlib
-#: "--": about 0.1; solid: under 0.01).
-DASHED_GAP_SHARE = 0.06
+#: Two curves of one colour are apart, both drawn, over this share of the plot width.
+MIN_SECOND_CURVE_SHARE = 0.15
 
 SUPPORTED_FORMATS = {"PNG": "PNG", "JPEG": "JPEG", "MPO": "JPEG"}
 
@@ -263,6 +265,7 @@ class _Canvas:
     pixels: np.ndarray  # RGB (uint8) of the plot area
     paper: np.ndarray
     ink: np.ndarray  # bool, grid and axis lines removed
+    lines: np.ndarray  # bool, the grid and axis line pixels removed from ``ink``
     left: int
     top: int
 
@@ -316,26 +319,19 @@ def digitize_curves(
     canvas = _canvas(image, calibration)
     palette = _palette(canvas)
     chosen = palette if colors is None else [_match_color(c, palette) for c in colors]
-    labels = _assign(canvas, np.array([c.rgb for c in palette], dtype=float))
-    ink_runs = ColumnRuns.of(labels >= 0)
+    labels, share = _assign(canvas, np.array([c.rgb for c in palette], dtype=float), shares=True)
     start_row = calibration.to_pixel(0.0, 1.0)[1] - canvas.top
     curves: list[DigitizedCurve] = []
     for color in chosen:
-        mask = labels == palette.index(color)
-        runs = raw_runs = ColumnRuns.of(mask)
-        settings = TraceSettings(width=line_width(runs), broken=is_broken(mask))
-        flat_runs = ColumnRuns.of(horizontal_strokes(mask, settings.width))
-        runs, tick_pixels = strip_censor_marks(runs, flat_runs, settings)
-        traced = [steps_from_trace(trace_step_curve(
-            runs, ink_runs, flat_runs, start_level=start_row, settings=settings), settings)]
-        if _second_curve(mask, traced[0], settings):
-            traced = [
-                steps_from_trace(trace_step_curve(
-                    runs, ink_runs, flat_runs, start_level=start_row, settings=settings,
-                    lowest=lowest, keep_level=True), settings)
-                for lowest in (False, True)
-            ]
-        ticks = tick_centres(tick_pixels)
+        evidence = _evidence(canvas, labels, share, palette.index(color), color.rgb)
+        settings = TraceSettings(measure_line_width(evidence.own, evidence.mask))
+        bridged = bridged_coverage(evidence, settings)
+        first, second = trace_two_paths(evidence, start_row, settings, bridged)
+        upper, lower = np.minimum(first, second), np.maximum(first, second)
+        paths = [first]
+        if _two_curves(upper, lower, evidence, settings):
+            paths = list(split_by_dash_pattern(upper, lower, evidence.own, settings))
+        traced = [steps_from_path(p, evidence, settings, bridged) for p in paths]
         traced = [t for t in traced if t is not None]
         if not traced:
             if colors is None:
@@ -344,10 +340,12 @@ def digitize_curves(
                 f"The curve of colour {color.hex} could not be followed from survival 1 at "
                 "time 0; check the calibration (does it match the axes?)."
             )
-        traced = [refine_drops(t, raw_runs, settings) for t in traced]
         names = _names(color.hex, traced)
-        for name, step in zip(names, traced):
-            marks = _marks_on(step, ticks, settings)
+        zones = [curve_zone(t, evidence.mask.shape) for t in traced]
+        for k, (name, step) in enumerate(zip(names, traced)):
+            others = [z for j, z in enumerate(zones) if j != k]
+            marks = censor_marks(evidence.mask, evidence.own, step, settings,
+                                 exclude=others[0] if others else None)
             curves.append(_to_data(name, color, step, marks, canvas, calibration, palette, labels))
     if not curves:
         raise FigureError(
@@ -413,8 +411,9 @@ def _canvas(image: np.ndarray, calibration: AxisCalibration) -> _Canvas:
             f"{covered:.0%} of the plot area is covered; this looks like a photograph or a "
             "filled chart, not Kaplan-Meier curves. Upload the survival figure itself."
         )
+    with_lines = ink.copy()
     _remove_grid_lines(ink, greyish)
-    return _Canvas(pixels=pixels, paper=paper, ink=ink, left=left, top=top)
+    return _Canvas(pixels=pixels, paper=paper, ink=ink, lines=with_lines & ~ink, left=left, top=top)
 
 
 def _right_frame(grey_ink: np.ndarray, x_end: float) -> int:
@@ -568,12 +567,17 @@ def _touches(points: np.ndarray, others: np.ndarray, shape) -> bool:
     return near[points[:, 0], points[:, 1]].mean() > 0.6
 
 
-def _assign(canvas: _Canvas, palette_rgb: np.ndarray) -> np.ndarray:
-    """Label each ink pixel with the palette colour whose paper-blend line it lies on."""
+def _assign(canvas: _Canvas, palette_rgb: np.ndarray, shares: bool = False):
+    """Label each ink pixel with the palette colour whose paper-blend line it lies on.
+
+    With ``shares``, also return each labelled pixel's position on that line
+    (0 paper, 1 the full colour): the coverage of an anti-aliased pixel.
+    """
     labels = np.full(canvas.ink.shape, -1, dtype=np.int16)
     v = canvas.pixels[canvas.ink].astype(np.float32) - canvas.paper
     best = np.full(len(v), np.inf)
     best_label = np.full(len(v), -1, dtype=np.int16)
+    best_share = np.zeros(len(v), dtype=np.float32)
     for i, rgb in enumerate(palette_rgb):
         d = rgb - canvas.paper
         share = v @ d / (d @ d)
@@ -585,8 +589,35 @@ def _assign(canvas: _Canvas, palette_rgb: np.ndarray) -> np.ndarray:
         better = ok & (score < best)
         best[better] = score[better]
         best_label[better] = i
+        best_share[better] = share[better]
     labels[canvas.ink] = best_label
-    return labels
+    if not shares:
+        return labels
+    share_map = np.zeros(canvas.ink.shape, dtype=np.float32)
+    share_map[canvas.ink] = np.minimum(best_share, 1.0)
+    return labels, share_map
+
+
+def _evidence(canvas: _Canvas, labels: np.ndarray, share: np.ndarray, index: int,
+              rgb: tuple[int, int, int]) -> CurveEvidence:
+    """Coverage maps of one curve colour, of the other curves and of the removed lines.
+
+    A line's anti-aliased edge is too pale to be labelled; unlabelled pixels
+    next to the colour that lie on its paper-blend line count with their
+    share, so that the line's edges can be read to a fraction of a pixel.
+    """
+    mask = labels == index
+    own = np.where(mask, share, 0.0).astype(np.float32)
+    edge = ndimage.binary_dilation(mask, structure=np.ones((3, 3), dtype=bool))
+    edge &= (labels < 0) & ~canvas.lines
+    if edge.any():
+        d = np.asarray(rgb, dtype=np.float32) - canvas.paper.astype(np.float32)
+        v = canvas.pixels[edge].astype(np.float32) - canvas.paper.astype(np.float32)
+        blend = v @ d / (d @ d)
+        residual = np.linalg.norm(v - blend[:, None] * d, axis=1)
+        own[edge] = np.where(residual < COLOR_RESIDUAL, np.clip(blend, 0.0, 1.0), 0.0)
+    other = np.where((labels >= 0) & ~mask, share, 0.0).astype(np.float32)
+    return CurveEvidence(own=own, mask=mask, other=other, lines=canvas.lines)
 
 
 def _match_color(hex_color: str, palette: list[CurveColor]) -> CurveColor:
@@ -609,36 +640,17 @@ def _match_color(hex_color: str, palette: list[CurveColor]) -> CurveColor:
     return palette[best]
 
 
-def _second_curve(mask: np.ndarray, first: StepCurve | None, settings) -> bool:
-    """Whether the colour carries a second curve besides the traced one."""
-    if first is None:
-        return False
-    rest = mask.copy()
-    cols = np.arange(mask.shape[1])
-    level = np.interp(cols, first.corner_x, first.corner_y, left=np.nan, right=np.nan)
-    rows = np.arange(mask.shape[0])[:, None]
-    pad = settings.width + settings.slack + 6
-    near = np.abs(rows - level[None, :]) <= pad
-    rest[near | np.isnan(level)[None, :]] = False
-    # Only flat runs count: the first curve's drops and censor marks also lie off its level.
-    flat_cols = rest.sum(axis=0)
-    return (flat_cols > 0).sum() >= MIN_CURVE_SPAN * mask.shape[1] * 0.8 and (
-        (flat_cols > 0) & (flat_cols <= settings.tall)
-    ).sum() >= 0.2 * mask.shape[1]
+def _two_curves(upper: np.ndarray, lower: np.ndarray, evidence: CurveEvidence,
+                settings: TraceSettings) -> bool:
+    """Whether the colour carries two curves: its upper and lower envelopes part.
 
-
-def _marks_on(step: StepCurve, ticks: np.ndarray, settings) -> np.ndarray:
-    """Columns of the censor ticks that sit on this curve (a colour may carry two)."""
-    if ticks.size == 0:
-        return step.censor_x
-    # The curve's height just left of each tick (a tick may sit at a drop).
-    index = np.searchsorted(step.corner_x, ticks[:, 0], side="right") - 1
-    inside = (index >= 0) & (ticks[:, 0] <= step.corner_x[-1])
-    level = step.corner_y[np.clip(index, 0, len(step.corner_y) - 1)]
-    near = np.abs(ticks[:, 1] - level) <= settings.width + settings.slack
-    below = np.abs(ticks[:, 1] - step.corner_y[np.clip(index + 1, 0, len(step.corner_y) - 1)])
-    on_curve = inside & (near | (below <= settings.width + settings.slack))
-    return np.sort(np.concatenate([ticks[on_curve, 0], step.censor_x]))
+    For one curve both envelopes follow the same line. Two curves are apart,
+    each on a drawn line, over at least :data:`MIN_SECOND_CURVE_SHARE` of the width.
+    """
+    apart = lower - upper > settings.width + 2
+    on_upper = band_coverage(evidence.own, upper, settings) >= SEEN
+    on_lower = band_coverage(evidence.own, lower, settings) >= SEEN
+    return (apart & on_upper & on_lower).sum() >= MIN_SECOND_CURVE_SHARE * upper.size
 
 
 def _names(hex_color: str, traced: list[StepCurve]) -> list[str]:
@@ -705,7 +717,7 @@ def _to_data(
                 f"hidden under {_cover_color(labels, color, palette, a, b)} from {when(a, b)}; "
                 "followed that curve there"
             )
-    if step.hidden_tail is not None:
+    if step.hidden_tail is not None and step.hidden_tail[1] - step.hidden_tail[0] + 1 >= min_gap:
         a, b = step.hidden_tail
         warnings.append(
             f"not visible after t = {time_at(a)} {calibration.x_unit}; it may "

@@ -1,34 +1,62 @@
-"""Follow one Kaplan-Meier step function through a binary mask of its colour.
+"""Follow a Kaplan-Meier step function through the coverage map of its colour.
 
-The tracer walks the plot column by column. In each column the curve is a
-vertical run of pixels: as tall as the line is wide on a flat stretch, taller
-where the curve drops or where a censor mark crosses it. Because survival
-never increases, the curve in the next column cannot lie above the band it
-occupies now, which is what keeps the tracer off text, legends and other
-curves. Where its own colour is missing the tracer bridges short gaps (dashed
-lines), follows the ink of other curves where it is hidden under them, and
-reports longer gaps instead of inventing a path.
+A curve is traced as the cheapest path through the plot area from survival 1
+at time 0 to the right edge (:func:`trace_path`), by dynamic programming over
+columns (the shortest-path formulation of curve tracing; Montanari 1971,
+Commun ACM 14:335). The path may stay at its row or go down within a column,
+never up, because survival never increases: censor marks and text that
+stick out above the curve, and the bars of marks below it (from which the
+path could not climb back), are left aside by construction. A column costs
+the line's missing coverage at the path's row (the line drawn as a band as
+wide as the measured line width); a drop costs the missing coverage of the
+rows it passes through, so drops go down the drawn vertical lines. Pixels of
+other curves and of axis lines count as partial coverage, so a curve hidden
+under another one, or under the frame at survival 1, is followed there.
+Dash gaps are bridged by a grey closing as long as a dash gap.
 
-Censor ticks are cut out of the runs before tracing
-(:func:`strip_censor_marks`): a tick sticks out above the curve, a drop
-never does. Afterwards plateau heights are made non-increasing in survival
-by weighted pooling (pool-adjacent-violators; Barlow et al. 1972) and each
-drop is moved onto the vertical line that joins its two levels
-(:func:`refine_drops`).
+The path, at whole pixels, is then read to subpixel precision
+(:func:`steps_from_path`): each flat run's level from the edges of the
+anti-aliased line across it (median over its columns, which censor marks do
+not move), made non-increasing in survival by pool-adjacent-violators
+(Barlow et al. 1972), and each drop placed where a drawn step with the
+measured line width fits the pixels best. Censor marks are what sticks out
+above the traced line (:func:`censor_marks`).
 
-This is the column-scanning idea of SurvdigitizeR (Zhang et al. 2024, BMC
-Med Res Methodol 24:147) with the step-function constraint made explicit.
+Two curves in one colour (a solid and a dashed arm, say) are traced as the
+upper and the lower envelope of its ink and then sorted into the two curves
+by their dash pattern, which may swap only where the envelopes meet
+(:func:`split_by_dash_pattern`).
+
+The column-scanning idea is that of SurvdigitizeR (Zhang et al. 2024, BMC
+Med Res Methodol 24:147); the monotone path makes the step-function
+constraint explicit.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from scipy import ndimage
 
-FLAT, TALL, GAP, LOST = "flat", "tall", "gap", "lost"
-HIDDEN_FLAT, HIDDEN_TALL = "hidden flat", "hidden tall"
+#: Evidence of a pixel of another curve or of an axis line (1 = the curve's
+#: own colour): enough to follow a curve hidden there, never preferred to it.
+HIDDEN_EVIDENCE = 0.5
+#: Evidence of a pixel filled in by bridging a dash gap.
+BRIDGED_EVIDENCE = 0.9
+#: Cost of starting a drop, in columns of entirely missing line: keeps one
+#: drop in one piece and noise from making drops.
+DROP_PENALTY = 0.5
+#: Prefer, between paths of equal cost, the higher one (or the lower one for
+#: the lower envelope): a drop inside a gap is put where the curve shows again.
+TIE_BREAK = 1e-9
+#: Share of the line's band covered from which the line counts as seen.
+SEEN = 0.35
+#: Coverage below which a pixel is paper when reading a line's edges.
+PAPER = 0.2
+#: A dashed line leaves more than this share of its columns empty (matplotlib
+#: "--": about 0.3; solid: none).
+DASHED_GAP_SHARE = 0.06
 
 
 @dataclass
@@ -55,251 +83,79 @@ class ColumnRuns:
         return np.concatenate([e - s + 1 for s, e in zip(self.starts, self.ends)] or [[]])
 
 
-@dataclass
-class Trace:
-    """What the tracer saw in each column it visited (plot-area coordinates)."""
+@dataclass(frozen=True)
+class CurveEvidence:
+    """What the plot area shows of one curve colour (plot-area pixels).
 
-    start_level: float = 0.0
-    x: list[int] = field(default_factory=list)
-    top: list[float] = field(default_factory=list)
-    bottom: list[float] = field(default_factory=list)
-    kind: list[str] = field(default_factory=list)
+    Attributes
+    ----------
+    own : numpy.ndarray
+        Coverage (0-1, float) of each pixel by the curve's colour, anti-aliased
+        edges included.
+    mask : numpy.ndarray
+        Pixels of the curve's colour at full strength (bool).
+    other : numpy.ndarray
+        Coverage by the other curve colours.
+    lines : numpy.ndarray
+        Pixels of axis, frame and grid lines that were removed (bool).
+    """
 
-    def add(self, x: int, top: float, bottom: float, kind: str) -> None:
-        self.x.append(x)
-        self.top.append(top)
-        self.bottom.append(bottom)
-        self.kind.append(kind)
+    own: np.ndarray
+    mask: np.ndarray
+    other: np.ndarray
+    lines: np.ndarray
+
+    def hidden_coverage(self) -> np.ndarray:
+        """Coverage by anything that may hide the curve: other curves and axis lines."""
+        return np.maximum(self.other, self.lines.astype(np.float32))
 
 
 @dataclass(frozen=True)
 class TraceSettings:
-    """Pixel sizes derived from the line width ``width`` of one curve.
-
-    ``broken`` says the colour is drawn dashed or dotted (many empty columns),
-    so that a drop may show as a column of separate dots.
-    """
+    """Pixel sizes derived from the measured line width ``width`` (may be fractional)."""
 
     width: float
-    broken: bool = False
-    look_ahead_columns: int | None = None
 
     @property
-    def tall(self) -> float:
-        """Runs taller than this are drops or censor marks, not flat line."""
-        return self.width + max(2.0, 0.5 * self.width)
+    def half(self) -> int:
+        """Rows a flat line covers on each side of its centre row."""
+        return max(0, int(np.ceil(self.width / 2 - 0.5)))
+
+    @property
+    def template(self) -> np.ndarray:
+        """Coverage of the rows of a flat line centred on a row (its band)."""
+        k = np.arange(-self.half, self.half + 1)
+        return np.clip(self.width / 2 + 0.5 - np.abs(k), 0.0, 1.0)
 
     @property
     def slack(self) -> float:
-        """How far outside its band the next column may be (anti-aliasing, JPEG)."""
+        """Anti-aliasing and JPEG blur around a line (pixels)."""
         return max(2.0, 0.5 * self.width)
 
     @property
-    def dash_gap(self) -> float:
-        """Longest gap of a dashed or dotted line (matplotlib: 1.65 x line width in pt)."""
-        return max(4.0, 2.6 * self.width)
-
-    @property
-    def look_ahead(self) -> int:
-        """Columns to look ahead across a gap (a dash gap unless set)."""
-        if self.look_ahead_columns is not None:
-            return self.look_ahead_columns
-        return int(np.ceil(self.dash_gap)) + 2
+    def dash_gap(self) -> int:
+        """Longest dash gap bridged: matplotlib's are 1.6-1.65 line widths."""
+        return max(4, int(np.ceil(1.8 * self.width)) + 1)
 
 
-def trace_step_curve(
-    runs: ColumnRuns,
-    ink_runs: ColumnRuns,
-    flat_runs: ColumnRuns,
-    *,
-    start_level: float,
-    settings: TraceSettings,
-    lowest: bool = False,
-    keep_level: bool = False,
-) -> Trace:
-    """Walk the columns left to right; see the module docstring.
+def measure_line_width(own: np.ndarray, mask: np.ndarray) -> float:
+    """Line width in pixels, to a fraction of a pixel.
 
-    Parameters
-    ----------
-    runs : ColumnRuns
-        Runs of the curve's own colour.
-    ink_runs : ColumnRuns
-        Runs of every curve colour, used where the curve is hidden.
-    flat_runs : ColumnRuns
-        Runs of the own colour's horizontal strokes (see :func:`horizontal_strokes`).
-    start_level : float
-        Row where the curve starts (survival 1 at time 0).
-    settings : TraceSettings
-        Sizes derived from the line width.
-    lowest : bool
-        Follow the lowest of several same-coloured curves instead of the top one.
-    keep_level : bool
-        The colour carries two curves: at a drop, the top trace stays with the
-        one that goes on at the old level.
+    Where a column holds one flat run of the colour (the most common run
+    height), its summed coverage is the width of the anti-aliased line.
     """
-    width = settings.width
-    level = reach = start_level
-    trace = Trace(start_level=start_level)
-    n_cols = len(runs.starts)
-    x = 0
-    while x < n_cols:
-        band_top = level - width / 2 - settings.slack
-        band_bottom = reach + width / 2 + settings.slack
-        # After a drop line the curve continues at its foot, not on the
-        # anti-aliased end of the old level.
-        prefer = reach if reach > level + width else None
-        run, own = _pick(runs, x, band_top, band_bottom, lowest, prefer, width, keep_level), True
-        if run is None:
-            run = _dropped_in_gap(runs, x, band_top, band_bottom, settings)
-        # A dash gap: the curve shows again soon, in the band or just below it.
-        if run is None and _seen_soon(runs, x, band_top, band_bottom + settings.dash_gap, settings):
-            trace.add(x, level, reach, GAP)
-            x += 1
-            continue
-        if run is None:
-            run, own = _pick(ink_runs, x, band_top, band_bottom, lowest, prefer, width, keep_level), False
-        if run is None:
-            if _seen_soon(ink_runs, x, band_top, band_bottom, settings):
-                trace.add(x, level, reach, GAP)
-                x += 1
-                continue
-            found = _reacquire(flat_runs, x, band_top)
-            if found is None:
-                break
-            for gap_x in range(x, found[0]):
-                trace.add(gap_x, level, reach, LOST)
-            x, reach = found[0], max(reach, found[1] - width / 2)
-            continue
-        top, bottom = run
-        if lowest or not keep_level:
-            # With two curves in one colour the piece below the top one may be
-            # the other curve; the lowest trace wants it anyway.
-            bottom = _extend_dashed(runs if own else ink_runs, x, top, bottom, settings)
-        if bottom - top + 1 > settings.tall:
-            trace.add(x, top, bottom, TALL if own else HIDDEN_TALL)
-            # The lowest trace and dotted lines (whose strokes are mostly marks'
-            # bars) take the bottom of the run as the foot.
-            if lowest or settings.broken:
-                foot = bottom - width / 2
-            else:
-                foot = _foot(flat_runs, x, top, bottom, level, settings)
-            reach = max(reach, foot)
-        else:
-            centre = (top + bottom) / 2
-            trace.add(x, top, bottom, FLAT if own else HIDDEN_FLAT)
-            level = reach = centre if own else max(level, centre)
-        x += 1
-    return trace
-
-
-def _foot(flat_runs: ColumnRuns, x: int, top: float, bottom: float, level: float, settings) -> float:
-    """Row the curve continues at after a tall run: its lowest horizontal stroke.
-
-    A censor tick has a horizontal stroke only where the curve crosses it, a
-    drop line also at its foot; without strokes (dashes) the bottom is used.
-    """
-    starts, ends = flat_runs.starts[x], flat_runs.ends[x]
-    inside = np.nonzero((starts >= top) & (ends <= bottom))[0]
-    if inside.size:
-        foot = float(starts[inside[-1]] + ends[inside[-1]]) / 2
-        if foot > level + settings.slack:
-            return foot
-    if top < level - settings.width / 2 - settings.slack:
-        return level
-    return bottom - settings.width / 2
-
-
-def horizontal_strokes(mask: np.ndarray, width: float) -> np.ndarray:
-    """Pixels of horizontal runs longer than a vertical line is wide."""
-    length = int(np.ceil(width)) + 2
-    return ndimage.binary_opening(mask, structure=np.ones((1, length), dtype=bool))
-
-
-def _reacquire(flat_runs: ColumnRuns, x: int, band_top: float):
-    """First column from ``x`` on with a horizontal stroke not above the band.
-
-    Strokes, not any pixel: axis ticks and text below the curve are not the
-    curve coming back.
-    """
-    runs = flat_runs
-    for col in range(x, len(runs.starts)):
-        ok = np.nonzero(runs.ends[col] >= band_top)[0]
-        if ok.size:
-            return col, float(runs.starts[col][ok[0]])
-    return None
-
-
-def _pick(
-    runs: ColumnRuns, x: int, band_top: float, band_bottom: float, lowest: bool,
-    prefer: float | None = None, width: float = 1.0, keep_level: bool = False,
-):
-    """The run in the band: the top (or lowest) one, or the one nearest ``prefer``.
-
-    With ``keep_level`` (a colour carrying two curves) the top trace keeps
-    to a full-width line at the old level even after a drop: that is the
-    other curve going on.
-    """
-    starts, ends = runs.starts[x], runs.ends[x]
-    ok = np.nonzero((ends >= band_top) & (starts <= band_bottom))[0]
-    if ok.size == 0:
-        return None
-    full_top = ends[ok[0]] - starts[ok[0]] + 1 >= width - 0.5
-    if prefer is not None and not (keep_level and not lowest and full_top and ok.size > 1):
-        # Distance from ``prefer`` to each run (0 when the run covers it).
-        gap = np.maximum(starts[ok] - prefer, 0) + np.maximum(prefer - ends[ok], 0)
-        if gap.min() > 2 * width + 2:
-            # Only pieces at the old level: a mark's bar or the end of the old
-            # line; the curve went down and shows again after a gap.
-            return None
-        i = ok[np.argmin(gap)]
-    else:
-        i = ok[-1] if lowest else ok[0]
-    return float(starts[i]), float(ends[i])
-
-
-def _seen_soon(runs: ColumnRuns, x: int, band_top: float, band_bottom: float, settings) -> bool:
-    """Whether the band has pixels again within a dash gap to the right."""
-    last = min(len(runs.starts), x + settings.look_ahead + 1)
-    return any(
-        _pick(runs, col, band_top, band_bottom, False) is not None for col in range(x + 1, last)
-    )
-
-
-def _dropped_in_gap(runs: ColumnRuns, x: int, band_top: float, band_bottom: float, settings):
-    """A run just below the band, where a short drop fell into a dash gap.
-
-    Not when the band has pixels again in the next two columns: then the run
-    below is a stray (a mark's bar, anti-aliasing) and the curve goes on.
-    """
-    soon = TraceSettings(settings.width, look_ahead_columns=2)
-    if _seen_soon(runs, x, band_top, band_bottom, soon):
-        return None
-    starts, ends = runs.starts[x], runs.ends[x]
-    below = np.nonzero((starts > band_bottom) & (starts <= band_bottom + settings.dash_gap))[0]
-    if below.size:
-        return float(starts[below[0]]), float(ends[below[0]])
-    return None
-
-
-def _extend_dashed(runs: ColumnRuns, x: int, top: float, bottom: float, settings) -> float:
-    """Join the pieces of a dashed vertical drop into one run.
-
-    Only pieces at least a line width tall count: the thin horizontal bar of
-    a '+' censor mark just below the curve is not part of a drop. A flat
-    piece starts a drop when a dash of a drop line (a tall piece) follows, or
-    in dotted lines (whose drops are columns of dots); a flat piece below a
-    flat one may be another curve.
-    """
-    # Dots of a dotted line come out a pixel thinner than the line when anti-aliased.
-    piece = settings.width - 1 if settings.broken else settings.width
-    flat = bottom - top + 1 <= settings.tall and not settings.broken
-    starts, ends = runs.starts[x], runs.ends[x]
-    for s, e in zip(starts, ends):
-        if s > bottom and s - bottom - 1 <= settings.dash_gap and e - s + 1 >= piece:
-            if flat and e - s + 1 <= settings.tall:
-                break
-            bottom, flat = float(e), False
-    return bottom
+    runs = ColumnRuns.of(mask)
+    heights = runs.heights()
+    if heights.size == 0:
+        return 1.0
+    mode = int(np.bincount(heights.astype(int)).argmax())
+    sums = np.vstack([np.zeros((1, own.shape[1])), np.cumsum(own, axis=0)])
+    widths = []
+    for x, (s, e) in enumerate(zip(runs.starts, runs.ends)):
+        if s.size == 1 and e[0] - s[0] + 1 == mode:
+            top, bottom = max(s[0] - 1, 0), min(e[0] + 2, own.shape[0])
+            widths.append(sums[bottom, x] - sums[top, x])
+    return float(np.median(widths)) if widths else float(mode)
 
 
 def is_broken(mask: np.ndarray) -> bool:
@@ -310,12 +166,134 @@ def is_broken(mask: np.ndarray) -> bool:
     return 1 - columns.size / (columns[-1] - columns[0] + 1) > 0.2
 
 
-def line_width(runs: ColumnRuns) -> float:
-    """Typical thickness of a flat stretch: the most common run height."""
-    heights = runs.heights()
-    if heights.size == 0:
-        return 1.0
-    return float(np.bincount(heights.astype(int)).argmax())
+def bridged_coverage(evidence: CurveEvidence, settings: TraceSettings) -> np.ndarray:
+    """Own coverage with dash gaps filled in (grey closing along rows and along columns).
+
+    Paper beyond the plot edge: a line near the edge is not bridged to its
+    mirror image.
+    """
+    length = settings.dash_gap + 1
+    closed = []
+    for axis in (1, 0):
+        grown = ndimage.maximum_filter1d(evidence.own, length, axis=axis, mode="constant", cval=0.0)
+        closed.append(ndimage.minimum_filter1d(grown, length, axis=axis, mode="constant", cval=0.0))
+    return np.maximum(evidence.own, BRIDGED_EVIDENCE * np.maximum(*closed))
+
+
+def trace_path(
+    evidence: CurveEvidence,
+    start_row: float,
+    settings: TraceSettings,
+    *,
+    coverage: np.ndarray | None = None,
+    lowest: bool = False,
+) -> np.ndarray:
+    """Row of the curve in every column: the cheapest monotone path.
+
+    Parameters
+    ----------
+    evidence : CurveEvidence
+    start_row : float
+        Row of survival 1; the path starts within a pixel of it.
+    settings : TraceSettings
+    coverage : numpy.ndarray, optional
+        The curve's coverage to follow, if not ``evidence.own`` (e.g. with
+        dash gaps bridged).
+    lowest : bool
+        Between paths of equal cost take the lowest, not the highest.
+
+    Returns
+    -------
+    numpy.ndarray
+        Integer row per column, non-decreasing (survival never rises).
+    """
+    own = evidence.own if coverage is None else coverage
+    miss = 1.0 - np.maximum(own, HIDDEN_EVIDENCE * evidence.hidden_coverage())
+    template = settings.template
+    # Cost of a flat line at each row: its band's missing coverage (0-1).
+    flat = ndimage.correlate1d(miss, template, axis=0, mode="constant", cval=1.0) / template.sum()
+    down = np.cumsum(miss, axis=0, dtype=np.float64)
+    height, width = miss.shape
+    rows = np.arange(height)
+    tie = (-TIE_BREAK if lowest else TIE_BREAK) * rows
+    cost = np.full(height, np.inf)
+    first = int(round(start_row))
+    cost[max(first - 1, 0):min(first + 2, height)] = 0.0
+    back = np.empty((width, height), dtype=np.int32)
+    for x in range(width):
+        # Going down from row a to row b in this column costs down[b] - down[a].
+        entry = cost - down[:, x]
+        best = np.minimum.accumulate(entry)
+        source = np.maximum.accumulate(np.where(entry <= best, rows, 0))
+        dropped = np.full(height, np.inf)
+        dropped[1:] = down[1:, x] + DROP_PENALTY + best[:-1]
+        take = dropped < cost
+        back[x] = rows
+        back[x, 1:][take[1:]] = source[:-1][take[1:]]
+        cost = np.where(take, dropped, cost) + flat[:, x] + tie
+    path = np.empty(width, dtype=np.int64)
+    row = int(np.argmin(cost))
+    for x in range(width - 1, -1, -1):
+        path[x] = row
+        row = back[x, row]
+    return path
+
+
+def trace_two_paths(
+    evidence: CurveEvidence, start_row: float, settings: TraceSettings, bridged: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The cheapest path, and a second one for a colour that may carry two curves.
+
+    The first path follows the drawn pixels, and the dash-bridged ones
+    (:func:`bridged_coverage`) only if it leaves gaps like a dashed line:
+    bridging would also fill the notches of a thick solid staircase. The
+    second path is traced with the first one's line counted as another
+    curve's (followable, never preferred), so it takes a second line where
+    there is one and shares the first elsewhere; away from the first line,
+    dash gaps are bridged for it. The pointwise upper and lower rows of the
+    two (the envelopes) are monotone again.
+    """
+    first = trace_path(evidence, start_row, settings)
+    if looks_dashed(first, evidence, settings):
+        first = trace_path(evidence, start_row, settings, coverage=bridged)
+    zone = _path_zone(first, evidence.own.shape, settings)
+    rest = CurveEvidence(
+        own=np.where(zone, 0.0, evidence.own).astype(np.float32), mask=evidence.mask & ~zone,
+        other=np.maximum(evidence.other, np.where(zone, bridged, 0.0)).astype(np.float32),
+        lines=evidence.lines,
+    )
+    second = trace_path(rest, start_row, settings, coverage=np.where(zone, 0.0, bridged),
+                        lowest=True)
+    return first, second
+
+
+def looks_dashed(path: np.ndarray, evidence: CurveEvidence, settings: TraceSettings) -> bool:
+    """Whether the line along a path leaves gaps where nothing hides it (a dashed line)."""
+    seen = band_coverage(evidence.own, path, settings) >= SEEN
+    if not seen.any():
+        return False
+    end = np.nonzero(seen)[0][-1] + 1
+    free = band_coverage(evidence.hidden_coverage(), path, settings)[:end] < SEEN
+    return free.sum() > 0 and 1 - seen[:end][free].mean() > DASHED_GAP_SHARE
+
+
+def _path_zone(path: np.ndarray, shape: tuple[int, int], settings: TraceSettings) -> np.ndarray:
+    """Pixels of the line along a traced path, its drops included."""
+    reach = settings.half + 1
+    padded = np.concatenate([np.full(reach, path[0]), path, np.full(reach, path[-1])])
+    windows = np.lib.stride_tricks.sliding_window_view(padded, 2 * reach + 1)
+    rows = np.arange(shape[0])[:, None]
+    return (rows >= windows.min(axis=1)[None, :] - reach) & (rows <= windows.max(axis=1)[None, :] + reach)
+
+
+def band_coverage(coverage: np.ndarray, path: np.ndarray, settings: TraceSettings) -> np.ndarray:
+    """Share of the line's band covered at the path's row, per column."""
+    template = settings.template
+    rows = path[None, :] + np.arange(-settings.half, settings.half + 1)[:, None]
+    inside = (rows >= 0) & (rows < coverage.shape[0])
+    cols = np.broadcast_to(np.arange(path.size), rows.shape)
+    values = np.where(inside, coverage[np.clip(rows, 0, coverage.shape[0] - 1), cols], 0.0)
+    return (template[:, None] * values).sum(axis=0) / template.sum()
 
 
 @dataclass(frozen=True)
@@ -324,7 +302,8 @@ class StepCurve:
 
     ``corner_x``/``corner_y`` are the step corners (two per drop), ``censor_x``
     the columns of censor marks, ``lost`` and ``hidden`` the column spans where
-    the curve was not seen and where it was followed under another curve.
+    the curve was not seen and where it was followed under another curve,
+    ``hidden_tail`` where it may go on hidden after it was last seen.
     """
 
     corner_x: np.ndarray
@@ -337,101 +316,194 @@ class StepCurve:
     line_width: float
 
 
-def steps_from_trace(trace: Trace, settings: TraceSettings) -> StepCurve | None:
-    """Turn the per-column record into step corners and censor marks.
+def steps_from_path(
+    path: np.ndarray,
+    evidence: CurveEvidence,
+    settings: TraceSettings,
+    bridged: np.ndarray,
+) -> StepCurve | None:
+    """Read the step corners of a traced path; ``None`` if the colour is never on it.
 
-    Flat columns at the same height (within one pixel or a third of the line
-    width, to absorb anti-aliasing and JPEG noise) form a plateau at their
-    mean height; the drop between two plateaus sits at the centre of the
-    tall columns between them (the vertical line), or half-way across a short
-    gap, or at the reappearance after a long gap. A tall cluster that rises
-    above its plateau is a censor mark. Plateaus are then made non-increasing
-    in survival (see :func:`_monotone`).
+    The path ends at the last column where the curve's own colour covers it.
+    Flat runs of the path are plateaus; their levels are read from the
+    line's edges (:func:`_plateau_level`), made non-increasing in survival
+    (:func:`_monotone`) and each drop is placed by :func:`_drop_position`.
     """
-    kinds = np.array(trace.kind)
-    own = np.nonzero(np.isin(kinds, [FLAT, TALL]))[0]
-    if own.size == 0:
+    seen_own = band_coverage(evidence.own, path, settings) >= SEEN
+    if not seen_own.any():
         return None
-    last = own[-1]
-    tail = [i for i in range(last + 1, len(kinds)) if kinds[i] in (HIDDEN_FLAT, HIDDEN_TALL)]
-    hidden_tail = (trace.x[tail[0]], trace.x[tail[-1]]) if tail else None
-    jitter = max(1.0, settings.width / 3)
-    plateaus: list[list] = []  # [start_x, last_x, sum of centres, count]
-    censor_x: list[float] = []
-    cluster: list[int] = []  # record indices of the tall columns since the last flat one
-    lost_since = False
-    for i in range(last + 1):
-        kind, x = kinds[i], trace.x[i]
-        if kind in (TALL, HIDDEN_TALL):
-            if cluster and x != trace.x[cluster[-1]] + 1:
-                cluster = []
-            cluster.append(i)
-            continue
-        if kind == LOST:
-            lost_since = True
-            continue
-        if kind == GAP:
-            continue
-        centre = (trace.top[i] + trace.bottom[i]) / 2
-        if not plateaus and cluster:
-            # Drops right at the start: the staircase starts from survival 1.
-            plateaus.append([trace.x[cluster[0]], trace.x[cluster[0]], trace.start_level, 1])
-        level = _level(plateaus[-1]) if plateaus else centre
-        if plateaus and cluster:
-            censor_x += _staircase(trace, cluster, plateaus, settings, jitter)
-            level = _level(plateaus[-1])
-            cluster = []
-        if plateaus and abs(centre - level) <= jitter and not lost_since:
-            plateaus[-1][1] = x
-            plateaus[-1][2] += centre
-            plateaus[-1][3] += 1
-        else:
-            if not plateaus:
-                start = x
-            elif lost_since:
-                start = x - 0.5
-            else:
-                start = (plateaus[-1][1] + x) / 2
-            plateaus.append([start, x, centre, 1])
-        cluster = []
-        lost_since = False
-    if not plateaus:
-        return None
-    levels = _monotone([_level(p) for p in plateaus], [p[3] for p in plateaus])
-    xs, ys = [], []
-    for k, plateau in enumerate(plateaus):
-        end = plateaus[k + 1][0] if k + 1 < len(plateaus) else plateau[1]
-        if ys and levels[k] == ys[-1]:
-            xs[-1] = end
-            continue
-        xs += [plateau[0], end]
-        ys += [levels[k], levels[k]]
-    kinds_upto = kinds[: last + 1]
-    xs_upto = np.array(trace.x[: last + 1])
-    n_gap = int(np.isin(kinds_upto, [GAP, LOST]).sum())
+    last = int(np.nonzero(seen_own)[0][-1])
+    seen_bridged = band_coverage(bridged, path, settings) >= SEEN
+    seen_other = band_coverage(evidence.other, path, settings) >= SEEN
+    seen_line = band_coverage(evidence.lines.astype(np.float32), path, settings) >= SEEN
+    hidden = ~seen_bridged & seen_other
+    lost = ~seen_bridged & ~seen_other & ~seen_line
+    tail = _hidden_tail(path, seen_other, last)
+
+    path = path[: last + 1]
+    breaks = np.nonzero(np.diff(path))[0] + 1
+    starts = np.concatenate([[0], breaks])
+    ends = np.concatenate([breaks - 1, [last]])
+    levels = np.array([
+        _plateau_level(evidence, path[a], a, b, settings) for a, b in zip(starts, ends)
+    ])
+    weights = ends - starts + 1
+    levels = _monotone(levels, weights)
+    keep = np.concatenate([[True], np.diff(levels) > 0.3])
+    group = np.cumsum(keep) - 1
+    levels = np.array([np.average(levels[group == g], weights=weights[group == g])
+                       for g in range(group[-1] + 1)])
+    starts, ends = starts[keep], np.append(starts[keep][1:] - 1, last)
+    hidden_cover = evidence.hidden_coverage()
+    fit = bridged if looks_dashed(path, evidence, settings) else evidence.own
+    drops = [
+        _drop_position(fit, hidden_cover, levels[k], levels[k + 1], starts[k], starts[k + 1],
+                       ends[k + 1], settings)
+        for k in range(len(levels) - 1)
+    ]
+    xs = np.repeat(np.concatenate([[0.0], drops, [float(last)]]), 2)[1:-1]
+    ys = np.repeat(levels, 2)
     return StepCurve(
-        corner_x=np.array(xs, dtype=float),
-        corner_y=np.array(ys, dtype=float),
-        censor_x=np.array(censor_x, dtype=float),
-        lost=_spans(xs_upto[kinds_upto == LOST]),
-        hidden=_spans(xs_upto[np.isin(kinds_upto, [HIDDEN_FLAT, HIDDEN_TALL])]),
-        hidden_tail=hidden_tail,
-        gap_share=n_gap / max(1, last + 1),
+        corner_x=np.asarray(xs, dtype=float),
+        corner_y=np.asarray(ys, dtype=float),
+        censor_x=np.empty(0),
+        lost=_spans(np.nonzero(lost[: last + 1])[0]),
+        hidden=_spans(np.nonzero(hidden[: last + 1])[0]),
+        hidden_tail=tail,
+        gap_share=float(1 - seen_own[: last + 1].mean()),
         line_width=settings.width,
     )
 
 
-def _monotone(levels: list[float], weights: list[float]) -> np.ndarray:
+def _hidden_tail(path: np.ndarray, seen_other: np.ndarray, last: int) -> tuple[int, int] | None:
+    """Columns after the curve's end where it may go on at its last row under another curve."""
+    after = np.arange(last + 1, path.size)
+    on = after[(path[after] == path[last]) & seen_other[after]]
+    if on.size == 0 or on[0] > last + 2:
+        return None
+    span = _spans(on)[0]
+    return span
+
+
+def _plateau_level(evidence: CurveEvidence, row: int, a: int, b: int,
+                   settings: TraceSettings) -> float:
+    """Subpixel row of a flat run at ``row`` over columns ``a..b``.
+
+    In each column the line's top edge lies ``S`` pixels of coverage above
+    the bottom of row ``row`` (``S`` summed from paper above down to that
+    row), and likewise its bottom edge; the centre is half a line width
+    from either. A column counts for an edge only with paper beyond it, so
+    censor marks' bars, the drop lines at the run's ends and other curves or
+    axis lines over the line leave it out; the median over columns is the
+    level. Columns next to a drop give one edge only; from both edges the
+    line width cancels out. A run hidden all along is read from the ink
+    that hides it.
+    """
+    edge = settings.half + 2
+    inset = settings.half + 1
+    if b - a >= 2 * inset + 2:
+        a, b = a + inset, b - inset
+    cover = evidence.hidden_coverage()
+    for coverage, unknown in ((evidence.own, cover >= 0.5), (np.maximum(evidence.own, cover), None)):
+        top, bottom = _edge_levels(coverage, unknown, row, a, b, edge, settings.width)
+        both = ~np.isnan(top) & ~np.isnan(bottom)
+        if both.any():
+            return float(np.median((top[both] + bottom[both]) / 2))
+        tops, bottoms = top[~np.isnan(top)], bottom[~np.isnan(bottom)]
+        if tops.size and bottoms.size:
+            return float((np.median(tops) + np.median(bottoms)) / 2)
+        if tops.size or bottoms.size:
+            return float(np.median(tops if tops.size else bottoms))
+    return float(row)
+
+
+def _edge_levels(coverage: np.ndarray, unknown: np.ndarray | None, row: int, a: int, b: int,
+                 edge: int, width: float):
+    """Line centre per column read from its top and from its bottom edge (NaN: unreadable).
+
+    ``unknown`` pixels (covered by something else) make the half of the
+    window they are in unreadable.
+    """
+    lo, hi = row - edge, row + edge
+    if lo < 0 or hi >= coverage.shape[0]:
+        nan = np.full(b - a + 1, np.nan)
+        return nan, nan
+    window = coverage[lo:hi + 1, a:b + 1].astype(np.float64)
+    above = window[: edge + 1].sum(axis=0)  # rows lo..row
+    below = window[edge:].sum(axis=0)  # rows row..hi
+    # The edge is readable with paper beyond it and the line crossing ``row``.
+    top_ok = (window[0] < PAPER) & (above > 0.3) & (above < width - 0.3)
+    bottom_ok = (window[-1] < PAPER) & (below > 0.3) & (below < width - 0.3)
+    if unknown is not None:
+        hidden = unknown[lo:hi + 1, a:b + 1]
+        top_ok &= ~hidden[: edge + 1].any(axis=0)
+        bottom_ok &= ~hidden[edge:].any(axis=0)
+    top = np.where(top_ok, row + 0.5 + width / 2 - above, np.nan)
+    bottom = np.where(bottom_ok, row - 0.5 - width / 2 + below, np.nan)
+    return top, bottom
+
+
+def _drop_position(coverage: np.ndarray, hidden: np.ndarray, upper: float, lower: float,
+                   upper_start: int, lower_start: int, lower_end: int,
+                   settings: TraceSettings) -> float:
+    """Column of the vertical line between two levels: the best-fitting drawn step.
+
+    A step drawn with line width ``w`` covers the upper level up to ``x + w/2``,
+    the lower level from ``x - w/2`` and the column band ``x -+ w/2`` between
+    them. Candidate ``x`` every quarter pixel around the traced drop; the one
+    whose drawing differs least (sum of squares) from the coverage is taken.
+    Pixels covered by other curves or axis lines (``hidden``) are unknown and
+    left out, unless the step is hidden entirely: then it is fitted to the
+    ink that hides it. Marks and neighbouring drops add the same misfit to
+    every candidate unless they overlap the step itself.
+    """
+    w = settings.width
+    reach = int(np.ceil(w)) + 3
+    left = max(upper_start, lower_start - reach)
+    right = min(lower_end, lower_start + reach)
+    top = max(int(np.floor(upper - w / 2)) - 1, 0)
+    bottom = min(int(np.ceil(lower + w / 2)) + 1, coverage.shape[0] - 1)
+    if right - left < 2:
+        return lower_start - 0.5
+    window = coverage[top:bottom + 1, left:right + 1].astype(np.float64)
+    cover = hidden[top:bottom + 1, left:right + 1]
+    weight = ((window > 0) | (cover < 0.5)).astype(np.float64)
+    if not (window > 0.5).any():
+        window, weight = np.maximum(window, cover), np.ones_like(window)
+    cols = np.arange(left, right + 1, dtype=float)
+    rows = np.arange(top, bottom + 1, dtype=float)
+    candidates = np.arange(left + 0.5, right - 0.5 + 1e-9, 0.25)
+    band_up = _overlap(rows, upper - w / 2, upper + w / 2)[:, None]
+    band_low = _overlap(rows, lower - w / 2, lower + w / 2)[:, None]
+    span = _overlap(rows, upper, lower)[:, None]
+    misfit = []
+    for x in candidates:
+        drawn = np.maximum.reduce([
+            band_up * _overlap(cols, -np.inf, x + w / 2)[None, :],
+            band_low * _overlap(cols, x - w / 2, np.inf)[None, :],
+            span * _overlap(cols, x - w / 2, x + w / 2)[None, :],
+        ])
+        misfit.append((weight * (window - drawn) ** 2).sum())
+    misfit = np.array(misfit)
+    best = np.nonzero(misfit <= misfit.min() + 1e-9)[0]
+    return float(candidates[best].mean())
+
+
+def _overlap(centres: np.ndarray, low: float, high: float) -> np.ndarray:
+    """Share of each unit pixel centred at ``centres`` inside ``[low, high]``."""
+    return np.clip(np.minimum(centres + 0.5, high) - np.maximum(centres - 0.5, low), 0.0, 1.0)
+
+
+def _monotone(levels: np.ndarray, weights: np.ndarray) -> np.ndarray:
     """Non-decreasing rows (survival never rises) closest to ``levels``.
 
     Pool-adjacent-violators with each plateau weighted by its number of
-    columns: a one-column foot read too low (a censor tick taken for a drop)
-    mostly gives way to the longer plateau after it, instead of dragging it
-    down as a running maximum would.
+    columns: a subpixel reading that puts a narrow plateau a fraction of a
+    pixel above the one before it is pooled with it.
     """
     blocks: list[list[float]] = []  # [weighted mean, weight, count]
     for level, weight in zip(levels, weights):
-        blocks.append([level, float(weight), 1])
+        blocks.append([float(level), float(weight), 1])
         while len(blocks) > 1 and blocks[-2][0] > blocks[-1][0]:
             value, w, n = blocks.pop()
             blocks[-1] = [
@@ -439,51 +511,7 @@ def _monotone(levels: list[float], weights: list[float]) -> np.ndarray:
                 blocks[-1][1] + w,
                 blocks[-1][2] + n,
             ]
-    return np.concatenate([np.full(n, value) for value, _, n in blocks])
-
-
-def _level(plateau: list) -> float:
-    """Mean row of a plateau (its members differ by less than the jitter)."""
-    return plateau[2] / plateau[3]
-
-
-def _staircase(trace: Trace, cluster: list[int], plateaus: list, settings, jitter: float) -> list:
-    """Read the drops and censor marks of a run of tall columns; return the marks.
-
-    A column whose run rises above the current level is a censor tick (its
-    foot says nothing about the level). In the other columns the foot
-    (bottom minus half the line width) is the level right of the column:
-    events close together draw a staircase whose steps are narrower than the
-    line, and a new level starts half a line width right of the first column
-    reaching it (the centre of its drop line).
-    """
-    ticks: list[int] = []
-    recent = [(trace.x[cluster[0]] - 1, _level(plateaus[-1]))]
-    for i in cluster:
-        current = _level(plateaus[-1])
-        x = trace.x[i]
-        # The drop line of a step a line width back still shows above the
-        # current level; only rising above that is a tick.
-        before = min(lvl for col, lvl in recent if col >= x - settings.width - 1) if any(
-            col >= x - settings.width - 1 for col, _ in recent) else current
-        recent.append((x, current))
-        if trace.kind[i] == TALL and trace.top[i] < before - settings.width / 2 - settings.slack:
-            ticks.append(x)
-            continue
-        if trace.kind[i] == HIDDEN_TALL:
-            # Followed along another curve, whose drop may go deeper than this
-            # one's: only the top of the run (the level just left) is shared.
-            level = trace.top[i] + settings.width / 2
-            start = max(x - (settings.width - 1) / 2, plateaus[-1][0])
-        else:
-            level = trace.bottom[i] - settings.width / 2
-            start = min(x + (settings.width - 1) / 2, trace.x[cluster[-1]])
-        if level > current + jitter:
-            plateaus.append([start, x, level, 1])
-    marks = []
-    for first, last in _spans(np.array(ticks, dtype=int)):
-        marks.append((first + last) / 2)
-    return marks
+    return np.concatenate([np.full(int(n), value) for value, _, n in blocks])
 
 
 def _spans(columns: np.ndarray) -> list[tuple[int, int]]:
@@ -496,132 +524,152 @@ def _spans(columns: np.ndarray) -> list[tuple[int, int]]:
     return [(int(a), int(b)) for a, b in zip(firsts, lasts)]
 
 
-def strip_censor_marks(
-    runs: ColumnRuns, flat_runs: ColumnRuns, settings: TraceSettings
-) -> tuple[ColumnRuns, np.ndarray]:
-    """Cut censor ticks out of the runs; return the cleaned runs and the ticks.
+def curve_rows(step: StepCurve, n_cols: int) -> tuple[np.ndarray, np.ndarray]:
+    """Highest and lowest row of the drawn curve per column (NaN past its end).
 
-    The ticks are an array of (column, row of the curve) pairs.
-
-    A tick crosses the curve and sticks out above it, which a drop never
-    does (a drop starts at the curve and goes down). The part of a run above
-    the curve's horizontal stroke, and as much below it, is the tick; what
-    reaches further down is a drop and is kept.
+    A column within half a line width of a drop holds both levels.
     """
-    starts_out, ends_out, ticks = [], [], []
-    for x in range(len(runs.starts)):
-        starts, ends = runs.starts[x].astype(float), runs.ends[x].astype(float)
-        f_starts, f_ends = flat_runs.starts[x], flat_runs.ends[x]
-        for k in range(len(starts)):
-            if ends[k] - starts[k] + 1 <= settings.tall:
-                continue
-            inside = np.nonzero((f_starts >= starts[k]) & (f_ends <= ends[k]))[0]
-            if inside.size == 0:
-                continue
-            line_top, line_bottom = f_starts[inside[0]], f_ends[inside[0]]
-            above = line_top - starts[k]
-            if above <= settings.slack or ends[k] - line_bottom < above - settings.slack:
-                continue
-            ticks.append((x, (line_top + line_bottom) / 2))
-            starts[k] = line_top
-            if ends[k] <= line_bottom + above + 1:
-                ends[k] = line_bottom
-        starts_out.append(starts)
-        ends_out.append(ends)
-    return ColumnRuns(starts_out, ends_out), np.array(ticks, dtype=float).reshape(-1, 2)
+    x = np.arange(n_cols, dtype=float)
+    reach = step.line_width / 2 + 1
+    xs, ys = step.corner_x, step.corner_y
+    index_low = np.searchsorted(xs, x - reach, side="right") - 1
+    index_high = np.searchsorted(xs, x + reach, side="right") - 1
+    upper = ys[np.clip(index_low, 0, len(ys) - 1)]
+    lower = ys[np.clip(index_high, 0, len(ys) - 1)]
+    outside = x > xs[-1] + reach
+    return np.where(outside, np.nan, upper), np.where(outside, np.nan, lower)
 
 
-def tick_centres(ticks: np.ndarray) -> np.ndarray:
-    """One (column, row) per mark: adjacent tick columns at one height are one mark."""
-    marks: list[list[float]] = []
-    for x, y in ticks:
-        if marks and x - marks[-1][1] <= 1 and abs(y - marks[-1][2]) <= 2:
-            marks[-1][1] = x
-        else:
-            marks.append([x, x, y])
-    return np.array([((a + b) / 2, y) for a, b, y in marks], dtype=float).reshape(-1, 2)
+def curve_zone(step: StepCurve, shape: tuple[int, int]) -> np.ndarray:
+    """Pixels the drawn curve covers, widened by the blur around its line."""
+    upper, lower = curve_rows(step, shape[1])
+    pad = step.line_width / 2 + 1.5
+    rows = np.arange(shape[0])[:, None]
+    with np.errstate(invalid="ignore"):
+        return (rows >= upper[None, :] - pad) & (rows <= lower[None, :] + pad)
 
 
-def refine_drops(step: StepCurve, runs: ColumnRuns, settings: TraceSettings) -> StepCurve:
-    """Move each drop onto the vertical line that joins its two levels.
+def censor_marks(mask: np.ndarray, own: np.ndarray, step: StepCurve, settings: TraceSettings,
+                 exclude: np.ndarray | None = None) -> np.ndarray:
+    """Columns of the censor marks on a traced curve.
 
-    Censor marks right beside a drop blur where it is (a '+' bar reaches
-    past it); the drop line is the one column band whose pixels cover the
-    whole stretch between the two levels, which a tick on either level only
-    does when the drop is shorter than the tick, and which, unlike a tick,
-    does not stick out past both levels. Narrow plateaus are re-read first
-    (:func:`_relevel_narrow`).
+    A censor mark ('+', '|') sticks out above the line; a drop never does.
+    Pixels of the colour within reach above the line (its band widened by
+    the blur), touching it, are grouped into connected pieces; each piece is
+    a mark at its coverage-weighted centre column, and a piece several marks
+    wide (marks drawn side by side) is split evenly.
+
+    Parameters
+    ----------
+    exclude : numpy.ndarray, optional
+        Pixels of another curve of the same colour, not to be taken for marks.
     """
-    reach = int(np.ceil(settings.dash_gap)) + 2
-    xs, ys = step.corner_x.copy(), _relevel_narrow(step.corner_x, step.corner_y, runs, reach, settings)
-    for k in range(1, len(xs) - 1, 2):
-        upper, lower = ys[k], ys[k + 1]
-        low_x = xs[k - 1] if k > 1 else 0
-        high_x = xs[k + 2] if k + 2 < len(xs) else xs[k] + reach
-        columns = range(max(int(xs[k]) - reach, 0), min(int(xs[k]) + reach + 1, len(runs.starts)))
-        # First the rows a drop line covers and a flat line at either level
-        # does not (a drop less than half a line width is not told from the
-        # flat line); a dashed drop has gaps, so then only its middle.
-        half = settings.width / 2
-        for margin, shortest in ((0.5, half + 1), (half + 1, settings.width + 4)):
-            if lower - upper < shortest:
-                continue
-            centre = _covering_centre(runs, columns, upper, lower, margin, xs[k], settings)
-            if centre is not None:
-                xs[k] = xs[k + 1] = float(np.clip(centre, low_x, high_x))
-                break
-    return StepCurve(
-        corner_x=xs, corner_y=ys, censor_x=step.censor_x, lost=step.lost, hidden=step.hidden,
-        hidden_tail=step.hidden_tail, gap_share=step.gap_share, line_width=step.line_width,
-    )
-
-
-def _covering_centre(runs: ColumnRuns, columns, upper: float, lower: float, margin: float,
-                     near: float, settings: TraceSettings) -> float | None:
-    """Centre of the column band covering ``upper + margin`` to ``lower - margin``.
-
-    Of several bands, one that does not stick out past the two levels (a
-    censor mark's bar does) and then the one nearest ``near`` is taken.
-    """
-    covering, overhang = [], {}
-    for col in columns:
-        hit = (runs.starts[col] <= upper + margin) & (runs.ends[col] >= lower - margin)
-        if np.any(hit):
-            covering.append(col)
-            i = np.argmax(hit)
-            overhang[col] = max(upper - settings.width / 2 - runs.starts[col][i], 0) + max(
-                runs.ends[col][i] - lower - settings.width / 2, 0)
-    if not covering:
-        return None
-    groups = _spans(np.array(covering))
-    clean = [g for g in groups if min(overhang[c] for c in range(g[0], g[1] + 1)) <= settings.slack]
-    return min(((a + b) / 2 for a, b in clean or groups), key=lambda c: abs(c - near))
-
-
-def _relevel_narrow(xs: np.ndarray, ys: np.ndarray, runs: ColumnRuns, narrow: int, settings) -> np.ndarray:
-    """Re-read the level of each narrow plateau from the bottom edge of its line.
-
-    Between a drop and censor marks beside it, a plateau a few columns wide
-    is read from runs that also hold the marks' bars, which pull its centre
-    up. The line's bottom edge is not moved by a bar that only reaches down
-    to it, so the highest bottom edge (less half a line width) in the
-    plateau's columns is its level: used when that is lower by at most a
-    line width and leaves a drop to the next level.
-    """
-    ys = ys.copy()
-    below = (settings.width - 1) / 2
-    for i in range(2, len(xs) - 2, 2):
-        start, end, level = xs[i], xs[i + 1], ys[i]
-        if end - start > narrow:
+    height, n_cols = mask.shape
+    upper, _ = curve_rows(step, n_cols)
+    band_top = upper - settings.width / 2 - 1.5
+    reach = max(8.0, 3 * settings.width)
+    rows = np.arange(height)[:, None]
+    zone = (rows < band_top[None, :]) & (rows >= band_top[None, :] - reach)
+    above = mask & zone
+    if exclude is not None:
+        above &= ~exclude
+    pieces, n = ndimage.label(above, structure=np.ones((3, 3), dtype=bool))
+    if n == 0:
+        return np.empty(0)
+    marks, widths = [], []
+    for k, found in enumerate(ndimage.find_objects(pieces), start=1):
+        ys, xs = found
+        piece = pieces[found] == k
+        cols = np.arange(xs.start, xs.stop)
+        # Touching the line: its lowest pixel sits just above the band.
+        lowest = ys.start + np.max(np.nonzero(piece)[0])
+        if lowest < np.nanmin(band_top[cols]) - 2 or ys.stop - ys.start < 2:
             continue
-        read = []
-        for col in range(int(np.ceil(start)), min(int(end) + 1, len(runs.starts))):
-            ends, starts = runs.ends[col], runs.starts[col]
-            band = np.nonzero((ends >= level - settings.width) & (starts <= level + settings.width))[0]
-            if band.size:
-                read.append(ends[band[0]] - below)
-        # Down by at most a line width (a bar's pull), and not onto the next
-        # level: that would take away the drop to it.
-        if read and level < min(read) <= min(level + settings.width, ys[i + 2] - settings.width / 2 - 1):
-            ys[i] = ys[i + 1] = min(read)
-    return ys
+        weight = (own[found] * piece).sum(axis=0)
+        marks.append(((weight * cols).sum() / weight.sum(), xs.start, xs.stop - 1))
+        widths.append(xs.stop - xs.start)
+    if not marks:
+        return np.empty(0)
+    typical = float(np.median(widths))
+    columns = []
+    for centre, first, last in marks:
+        count = int(round((last - first + 1) / typical)) if typical > 0 else 1
+        if count <= 1:
+            columns.append(centre)
+        else:
+            part = (last - first + 1) / count
+            columns += [first - 0.5 + part * (i + 0.5) for i in range(count)]
+    return np.sort(np.array(columns, dtype=float))
+
+
+def split_by_dash_pattern(
+    upper: np.ndarray, lower: np.ndarray, own: np.ndarray, settings: TraceSettings
+) -> tuple[np.ndarray, np.ndarray]:
+    """Sort the two envelopes of a colour's ink into its two curves.
+
+    Where the envelopes are apart, each is one curve; which one may change
+    only where they meet or drop past each other (two curves crossing). A
+    dashed curve leaves gaps along its path and a solid one does not: per
+    stretch between meeting points, the difference in gap columns is the
+    evidence, and a two-state Viterbi pass (Forney 1973, Proc IEEE 61:268)
+    assigns the stretches, a change of identity costing
+    :data:`SWITCH_GAPS` gap columns. Only columns where both curves are
+    still drawn count.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        Rows per column of the curve with more gaps (the dashed one; the
+        upper envelope at the start when neither is), then of the other.
+    """
+    seen_upper = band_coverage(own, upper, settings) >= SEEN
+    seen_lower = band_coverage(own, lower, settings) >= SEEN
+    if not seen_upper.any() or not seen_lower.any():
+        return upper, lower
+    drawn = min(np.nonzero(seen_upper)[0][-1], np.nonzero(seen_lower)[0][-1])
+    apart = lower - upper > settings.width + 2
+    # A crossing: the upper envelope drops onto or past the lower one's old row.
+    crossing = np.zeros_like(apart)
+    crossing[1:] = (np.diff(upper) > 0) & (np.diff(lower) > 0) & (upper[1:] >= lower[:-1] - 2)
+    stretches = _spans(np.nonzero(apart & ~crossing)[0])
+    stretches = [(a, min(b, drawn)) for a, b in stretches if a <= drawn]
+    if not stretches:
+        return upper, lower
+    # Positive: the upper envelope has more gaps (is the dashed curve) there.
+    evidence = np.array([
+        float(seen_lower[a:b + 1].sum() - seen_upper[a:b + 1].sum()) for a, b in stretches
+    ])
+    states = _two_state_viterbi(evidence, SWITCH_GAPS)
+    # Each column takes the state of its stretch, or of the next one between stretches.
+    state = np.full(upper.size, states[-1])
+    begin = 0
+    for (_, b), s in zip(stretches, states):
+        state[begin:b + 1] = s
+        begin = b + 1
+    swap = state == 1
+    first, second = upper.copy(), lower.copy()
+    first[swap], second[swap] = lower[swap], upper[swap]
+    return np.maximum.accumulate(first), np.maximum.accumulate(second)
+
+
+#: Gap columns of evidence a change of identity between two stretches costs.
+SWITCH_GAPS = 3.0
+
+
+def _two_state_viterbi(evidence: np.ndarray, switch: float) -> list[int]:
+    """States (0: the first curve is the upper envelope; 1: the lower) per stretch.
+
+    State 0 costs the evidence against the upper envelope being the dashed
+    curve, state 1 the evidence for it; changing state costs ``switch``.
+    """
+    emit = np.column_stack([np.maximum(-evidence, 0), np.maximum(evidence, 0)])
+    cost = emit[0].copy()
+    back = []
+    for e in emit[1:]:
+        stay, swap = cost, cost[::-1] + switch
+        back.append(swap < stay)
+        cost = np.minimum(stay, swap) + e
+    states = [int(np.argmin(cost))]
+    for swapped in reversed(back):
+        states.append(1 - states[-1] if swapped[states[-1]] else states[-1])
+    return states[::-1]
