@@ -8,7 +8,6 @@ browser (no session, no cookies) opens, and all of it is found again.
 from __future__ import annotations
 
 import io
-import os
 
 import pandas as pd
 import pytest
@@ -16,8 +15,6 @@ from conftest import assert_no_error_elements, wait_rendered
 from km_figures import STYLES, render_km_figure
 from test_browser_pool import choose, load_pooling, pooled_value, wait_pooled_change
 from test_page_evidence import _new_study
-
-from synthesis.store import DB_ENV, open_workspace
 
 pytestmark = pytest.mark.browser
 
@@ -43,18 +40,44 @@ def type_into(field, text: str) -> None:
     field.press("Enter")
 
 
-def add_study() -> None:
-    # In chromium, typing into the two "Add a study the base lacks" editors loses cells: each
-    # commit reruns the page, which feeds the edited table back into the editor as new data,
-    # and every other edit vanishes (reported on issue 7); a pasted row lands, but which click
-    # selects a cell of the canvas grid is not reliable. The study goes in through the store,
-    # as the page's Save button would put it; the Evidence page must show it after the restart.
-    ws = open_workspace(os.environ[DB_ENV])
-    ws.ensure_project(PROJECT)
+def type_row(page, grid_index: int, cells: list[str | None]) -> None:
+    """Type row 1 of an editable grid cell by cell, as a reviewer does, Tab between cells.
+
+    Each committed cell reruns the page; the next key goes in once the rerun is over.
+    (Keys sent during the rerun, or faster than the grid opens its cell editor, are
+    dropped by the grid itself: a bare ``st.data_editor`` app does the same.)
+    """
+    box = page.locator('[data-testid="stDataFrame"]').nth(grid_index).bounding_box()
+    # The first click focuses the grid's canvas, the second selects the first cell of row 1.
+    for _ in range(2):
+        page.mouse.click(box["x"] + 60, box["y"] + 52)
+        page.wait_for_timeout(300)
+    for text in cells:
+        if text is not None:
+            page.keyboard.type(text, delay=40)
+        page.keyboard.press("Tab")
+        page.wait_for_timeout(150)
+        wait_rendered(page)
+
+
+def add_study(page, url: str) -> None:
+    """Type a new study and one of its results into the Evidence page's editors and save them."""
+    go(page, url, "evidence")
+    type_into(page.get_by_role("textbox", name="Your name"), "Browser reviewer")
+    wait_rendered(page)
+    page.get_by_role("tab", name="Add a study the base lacks").click()
+    page.get_by_text("Rows are saved to the project").wait_for(timeout=TIMEOUT)
+    wait_rendered(page)
     source, result = _new_study()
-    ws.add_sources(PROJECT, source, "Browser reviewer")
-    ws.add_results(PROJECT, result, "Browser reviewer")
-    ws.close()
+    # Columns in the editors' order; None leaves a cell as the template has it.
+    type_row(page, 0, [source.loc[0, "source_id"], source.loc[0, "label"], source.loc[0, "product"],
+                       None, None, str(source.loc[0, "n_treated"])])
+    row = result.iloc[0]
+    type_row(page, 1, [row["result_id"], row["source_id"], row["product"], None, None,
+                       str(row["events"]), str(row["n"]), str(row["estimate"]), None, None, None, None,
+                       None, None, row["location"], row["quote"]])
+    page.get_by_role("button", name="Save to project").click()
+    page.get_by_text("Saved 1 source(s) and 1 result(s)").wait_for(timeout=TIMEOUT)
 
 
 def digitize_and_send(page, figure, path) -> None:
@@ -103,10 +126,11 @@ def test_reviewer_work_survives_closing_the_browser_and_restarting_the_server(br
     figure = render_km_figure(STYLES["default"])
     path = tmp_path / "km_synthetic.png"
     path.write_bytes(figure.image)
-    add_study()
 
     url = start()
-    page = fresh_page(browser, url, "digitize")
+    page = fresh_page(browser, url, "evidence")
+    add_study(page, url)
+    go(page, url, "digitize")
     digitize_and_send(page, figure, path)
     page.get_by_role("button", name="Reconstruct", exact=True).click()
     page.get_by_text("Saved to the project default: Arm 1, Arm 2").wait_for(timeout=TIMEOUT)
@@ -120,9 +144,15 @@ def test_reviewer_work_survives_closing_the_browser_and_restarting_the_server(br
     url = start()  # the same database file, a new server process
     page = fresh_page(browser, url, "evidence")  # a new browser: no session, no cookies
     choose(page, "Study", STUDY)
+    page.keyboard.press("Escape")  # close the multiselect's list, which hides the tabs from clicks
+    page.get_by_role("tab", name="Study cards").click()
     page.get_by_text(f"{STUDY} (comparator)").wait_for(timeout=TIMEOUT)  # its study card
+    page.get_by_role("tab", name="Values").click()
     shown = evidence_csv(page)
     assert shown["label"].tolist() == [STUDY] and shown["origin"].tolist() == ["user"]
+    # Every cell typed into the editors is there, as typed.
+    assert shown[["events", "n", "estimate", "location"]].iloc[0].tolist() == [15, 20, 0.75, "Abstract"]
+    assert shown["quote"].iloc[0] == _new_study()[1].loc[0, "quote"]
 
     go(page, url, "digitize")
     choose(page, "Reopen a saved figure", path.name)
