@@ -31,19 +31,17 @@ from synthesis.calibration import AxisCalibration
 from synthesis.errors import InvalidInputError
 from synthesis.step_trace import (
     DASHED_GAP_SHARE,
-    SEEN,
     ColumnRuns,
     CurveEvidence,
     StepCurve,
     TraceSettings,
-    band_coverage,
-    bridged_coverage,
     censor_marks,
+    curve_rows,
     curve_zone,
+    find_mark_bars,
     measure_line_width,
-    split_by_dash_pattern,
     steps_from_path,
-    trace_two_paths,
+    trace_curves,
 )
 
 #: Larger files are not figures (a 300 dpi full-page scan as PNG is ~10 MB).
@@ -85,8 +83,6 @@ REPORTED_GAP_SHARE = 0.01
 #: A curve first seen this far below survival 1 is reported (its start was
 #: hidden, e.g. by the y axis, and is drawn as one drop).
 FIRST_DROP_REPORTED = 0.05
-#: Two curves of one colour are apart, both drawn, over this share of the plot width.
-MIN_SECOND_CURVE_SHARE = 0.15
 
 SUPPORTED_FORMATS = {"PNG": "PNG", "JPEG": "JPEG", "MPO": "JPEG"}
 
@@ -324,14 +320,12 @@ def digitize_curves(
     curves: list[DigitizedCurve] = []
     for color in chosen:
         evidence = _evidence(canvas, labels, share, palette.index(color), color.rgb)
-        settings = TraceSettings(measure_line_width(evidence.own, evidence.mask))
-        bridged = bridged_coverage(evidence, settings)
-        first, second = trace_two_paths(evidence, start_row, settings, bridged)
-        upper, lower = np.minimum(first, second), np.maximum(first, second)
-        paths = [first]
-        if _two_curves(upper, lower, evidence, settings):
-            paths = list(split_by_dash_pattern(upper, lower, evidence.own, settings))
-        traced = [steps_from_path(p, evidence, settings, bridged) for p in paths]
+        runs = ColumnRuns.of(evidence.mask)
+        settings = TraceSettings(measure_line_width(evidence.own, runs))
+        bars = find_mark_bars(evidence, runs, settings)
+        evidence = bars.remove_from(evidence)
+        paths, bridged = trace_curves(evidence, start_row, settings)
+        traced = [steps_from_path(p, evidence, settings, bridged, start_row) for p in paths]
         traced = [t for t in traced if t is not None]
         if not traced:
             if colors is None:
@@ -344,8 +338,11 @@ def digitize_curves(
         zones = [curve_zone(t, evidence.mask.shape) for t in traced]
         for k, (name, step) in enumerate(zip(names, traced)):
             others = [z for j, z in enumerate(zones) if j != k]
-            marks = censor_marks(evidence.mask, evidence.own, step, settings,
-                                 exclude=others[0] if others else None)
+            marks = np.sort(np.concatenate([
+                _bars_on(bars, step, traced, settings),
+                censor_marks(evidence.mask, evidence.own, step, settings,
+                             exclude=others[0] if others else None),
+            ]))
             curves.append(_to_data(name, color, step, marks, canvas, calibration, palette, labels))
     if not curves:
         raise FigureError(
@@ -608,8 +605,9 @@ def _evidence(canvas: _Canvas, labels: np.ndarray, share: np.ndarray, index: int
     """
     mask = labels == index
     own = np.where(mask, share, 0.0).astype(np.float32)
-    edge = ndimage.binary_dilation(mask, structure=np.ones((3, 3), dtype=bool))
-    edge &= (labels < 0) & ~canvas.lines
+    near = mask.view(np.uint8)
+    near = ndimage.maximum_filter1d(ndimage.maximum_filter1d(near, 3, axis=0), 3, axis=1)
+    edge = (near > 0) & (labels < 0) & ~canvas.lines
     if edge.any():
         d = np.asarray(rgb, dtype=np.float32) - canvas.paper.astype(np.float32)
         v = canvas.pixels[edge].astype(np.float32) - canvas.paper.astype(np.float32)
@@ -640,17 +638,21 @@ def _match_color(hex_color: str, palette: list[CurveColor]) -> CurveColor:
     return palette[best]
 
 
-def _two_curves(upper: np.ndarray, lower: np.ndarray, evidence: CurveEvidence,
-                settings: TraceSettings) -> bool:
-    """Whether the colour carries two curves: its upper and lower envelopes part.
+def _bars_on(bars, step: StepCurve, traced: list[StepCurve], settings: TraceSettings) -> np.ndarray:
+    """Columns of the marks found by shape that sit on this curve (the nearest one)."""
+    if bars.centres.size == 0:
+        return np.empty(0)
+    x, row = bars.centres[:, 0], bars.centres[:, 1]
 
-    For one curve both envelopes follow the same line. Two curves are apart,
-    each on a drawn line, over at least :data:`MIN_SECOND_CURVE_SHARE` of the width.
-    """
-    apart = lower - upper > settings.width + 2
-    on_upper = band_coverage(evidence.own, upper, settings) >= SEEN
-    on_lower = band_coverage(evidence.own, lower, settings) >= SEEN
-    return (apart & on_upper & on_lower).sum() >= MIN_SECOND_CURVE_SHARE * upper.size
+    def distance(curve: StepCurve) -> np.ndarray:
+        upper, lower = curve_rows(curve, int(np.ceil(x.max())) + 1)
+        index = np.clip(np.round(x).astype(int), 0, upper.size - 1)
+        gap = np.maximum(upper[index] - row, 0) + np.maximum(row - lower[index], 0)
+        return np.where(np.isnan(gap), np.inf, gap)
+
+    own = distance(step)
+    nearest = np.min([distance(t) for t in traced], axis=0)
+    return x[(own <= nearest) & (own <= settings.width + 2)]
 
 
 def _names(hex_color: str, traced: list[StepCurve]) -> list[str]:
@@ -679,7 +681,8 @@ def _to_data(
     # frame (the top axis line at survival 1, the y axis at time 0), whose
     # pixels were removed: snap a first plateau within 1.5 pixels of
     # survival 1 to it, otherwise start at 1 and drop where the line appears.
-    first_seen = calibration.to_data(corner_x[0] + canvas.left, corner_y[0] + canvas.top)
+    seen = 2 if step.start_hidden else 0
+    first_seen = calibration.to_data(corner_x[seen] + canvas.left, corner_y[seen] + canvas.top)
     if abs(corner_y[0] - y_one) <= 1.5:
         corner_y[corner_y == corner_y[0]] = y_one
     else:

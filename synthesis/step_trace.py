@@ -35,6 +35,7 @@ constraint explicit.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from scipy import ndimage
@@ -47,6 +48,8 @@ BRIDGED_EVIDENCE = 0.9
 #: Cost of starting a drop, in columns of entirely missing line: keeps one
 #: drop in one piece and noise from making drops.
 DROP_PENALTY = 0.5
+#: Weight of the imbalance of ink above and below a flat line's band.
+CENTRING = 0.05
 #: Prefer, between paths of equal cost, the higher one (or the lower one for
 #: the lower envelope): a drop inside a gap is put where the curve shows again.
 TIE_BREAK = 1e-9
@@ -98,13 +101,23 @@ class CurveEvidence:
         Coverage by the other curve colours.
     lines : numpy.ndarray
         Pixels of axis, frame and grid lines that were removed (bool).
+    marks : numpy.ndarray, optional
+        Pixels of censor marks taken out of ``own`` (bool): not ink to follow,
+        and unknown when the line is read to a fraction of a pixel.
     """
 
     own: np.ndarray
     mask: np.ndarray
     other: np.ndarray
     lines: np.ndarray
+    marks: np.ndarray | None = None
 
+    def unknown(self) -> np.ndarray:
+        """Pixels whose coverage by the curve cannot be read: hidden, or a mark's."""
+        hidden = self.hidden_coverage >= 0.5
+        return hidden if self.marks is None else hidden | self.marks
+
+    @cached_property
     def hidden_coverage(self) -> np.ndarray:
         """Coverage by anything that may hide the curve: other curves and axis lines."""
         return np.maximum(self.other, self.lines.astype(np.float32))
@@ -138,24 +151,24 @@ class TraceSettings:
         return max(4, int(np.ceil(1.8 * self.width)) + 1)
 
 
-def measure_line_width(own: np.ndarray, mask: np.ndarray) -> float:
+def measure_line_width(own: np.ndarray, runs: ColumnRuns) -> float:
     """Line width in pixels, to a fraction of a pixel.
 
-    Where a column holds one flat run of the colour (the most common run
-    height), its summed coverage is the width of the anti-aliased line.
+    Where a column holds one flat run of the colour (``runs``, the most
+    common run height), its summed coverage, a pixel either side included,
+    is the width of the anti-aliased line.
     """
-    runs = ColumnRuns.of(mask)
     heights = runs.heights()
     if heights.size == 0:
         return 1.0
     mode = int(np.bincount(heights.astype(int)).argmax())
-    sums = np.vstack([np.zeros((1, own.shape[1])), np.cumsum(own, axis=0)])
-    widths = []
-    for x, (s, e) in enumerate(zip(runs.starts, runs.ends)):
-        if s.size == 1 and e[0] - s[0] + 1 == mode:
-            top, bottom = max(s[0] - 1, 0), min(e[0] + 2, own.shape[0])
-            widths.append(sums[bottom, x] - sums[top, x])
-    return float(np.median(widths)) if widths else float(mode)
+    single = [(x, s[0]) for x, (s, e) in enumerate(zip(runs.starts, runs.ends))
+              if s.size == 1 and e[0] - s[0] + 1 == mode]
+    if not single:
+        return float(mode)
+    cols, tops = np.array(single).T
+    rows = np.clip(tops[:, None] + np.arange(-1, mode + 1)[None, :], 0, own.shape[0] - 1)
+    return float(np.median(own[rows, cols[:, None]].sum(axis=1)))
 
 
 def is_broken(mask: np.ndarray) -> bool:
@@ -167,17 +180,39 @@ def is_broken(mask: np.ndarray) -> bool:
 
 
 def bridged_coverage(evidence: CurveEvidence, settings: TraceSettings) -> np.ndarray:
-    """Own coverage with dash gaps filled in (grey closing along rows and along columns).
+    """Own coverage with dash gaps filled in, along the line's direction only.
 
-    Paper beyond the plot edge: a line near the edge is not bridged to its
-    mirror image.
+    A grey closing along rows joins flat pieces (at most a line width tall:
+    dashes of a flat stretch, dots), one along columns joins narrow pieces
+    (dashes of a drop, dots), each with zero padding so that a line near the
+    plot edge is not joined to its mirror image. A drop line is not flat and
+    a flat line not narrow, so the notches of a staircase stay open.
     """
     length = settings.dash_gap + 1
+    thin = settings.width + 1
     closed = []
-    for axis in (1, 0):
-        grown = ndimage.maximum_filter1d(evidence.own, length, axis=axis, mode="constant", cval=0.0)
+    for axis, runs_axis in ((1, 0), (0, 1)):
+        # Pieces whose extent across the bridging direction is at most a line width.
+        piece = evidence.mask & (_run_lengths(evidence.mask, runs_axis) <= thin)
+        # Their anti-aliased edges across the bridging direction belong to them.
+        grown_piece = ndimage.maximum_filter1d(piece.view(np.uint8), 3, axis=runs_axis)
+        anchor = np.where(grown_piece > 0, evidence.own, 0.0)
+        grown = ndimage.maximum_filter1d(anchor, length, axis=axis, mode="constant", cval=0.0)
         closed.append(ndimage.minimum_filter1d(grown, length, axis=axis, mode="constant", cval=0.0))
     return np.maximum(evidence.own, BRIDGED_EVIDENCE * np.maximum(*closed))
+
+
+def _run_lengths(mask: np.ndarray, axis: int) -> np.ndarray:
+    """Length of the run of ``True`` along ``axis`` that each pixel belongs to."""
+    line = np.zeros((3, 3), dtype=bool)
+    if axis == 0:
+        line[:, 1] = True
+    else:
+        line[1, :] = True
+    runs, n = ndimage.label(mask, structure=line)
+    sizes = np.bincount(runs.ravel(), minlength=n + 1)
+    sizes[0] = 0
+    return sizes[runs]
 
 
 def trace_path(
@@ -208,63 +243,111 @@ def trace_path(
         Integer row per column, non-decreasing (survival never rises).
     """
     own = evidence.own if coverage is None else coverage
-    miss = 1.0 - np.maximum(own, HIDDEN_EVIDENCE * evidence.hidden_coverage())
+    miss = 1.0 - np.maximum(own, HIDDEN_EVIDENCE * evidence.hidden_coverage)
     template = settings.template
-    # Cost of a flat line at each row: its band's missing coverage (0-1).
+    # Cost of a flat line at each row: its band's missing coverage (0-1) ...
     flat = ndimage.correlate1d(miss, template, axis=0, mode="constant", cval=1.0) / template.sum()
-    down = np.cumsum(miss, axis=0, dtype=np.float64)
+    # ... and, a little, the imbalance of ink just above and just below the
+    # band: inside a thick staircase (steps narrower than the line) the band
+    # fits at many rows and the centre line is the balanced one.
+    side = settings.half + 1
+    beside = np.zeros(2 * (settings.half + side) + 1)
+    beside[:side], beside[-side:] = 1.0 / side, -1.0 / side
+    flat += CENTRING * np.abs(ndimage.correlate1d(own, beside, axis=0, mode="constant", cval=0.0))
     height, width = miss.shape
     rows = np.arange(height)
-    tie = (-TIE_BREAK if lowest else TIE_BREAK) * rows
+    # Column-major copies: each step of the loop reads one contiguous column.
+    flat = np.ascontiguousarray((flat + (-TIE_BREAK if lowest else TIE_BREAK) * rows[:, None]).T)
+    down = np.cumsum(np.ascontiguousarray(miss.T, dtype=np.float64), axis=1)
     cost = np.full(height, np.inf)
     first = int(round(start_row))
     cost[max(first - 1, 0):min(first + 2, height)] = 0.0
-    back = np.empty((width, height), dtype=np.int32)
+    entries = np.empty((width, height))
+    drops = np.empty((width, height), dtype=bool)
+    dropped = np.full(height, np.inf)
     for x in range(width):
         # Going down from row a to row b in this column costs down[b] - down[a].
-        entry = cost - down[:, x]
+        entry = np.subtract(cost, down[x], out=entries[x])
         best = np.minimum.accumulate(entry)
-        source = np.maximum.accumulate(np.where(entry <= best, rows, 0))
-        dropped = np.full(height, np.inf)
-        dropped[1:] = down[1:, x] + DROP_PENALTY + best[:-1]
-        take = dropped < cost
-        back[x] = rows
-        back[x, 1:][take[1:]] = source[:-1][take[1:]]
-        cost = np.where(take, dropped, cost) + flat[:, x] + tie
+        np.add(down[x, 1:], best[:-1], out=dropped[1:])
+        dropped[1:] += DROP_PENALTY
+        np.less(dropped, cost, out=drops[x])
+        np.minimum(dropped, cost, out=cost)
+        cost += flat[x]
     path = np.empty(width, dtype=np.int64)
     row = int(np.argmin(cost))
     for x in range(width - 1, -1, -1):
         path[x] = row
-        row = back[x, row]
+        if drops[x, row]:
+            # The drop came from the lowest row with the cheapest entry above ``row``.
+            row = row - 1 - int(np.argmin(entries[x, :row][::-1]))
     return path
 
 
-def trace_two_paths(
-    evidence: CurveEvidence, start_row: float, settings: TraceSettings, bridged: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """The cheapest path, and a second one for a colour that may carry two curves.
+def trace_curves(
+    evidence: CurveEvidence, start_row: float, settings: TraceSettings
+) -> tuple[list[np.ndarray], np.ndarray]:
+    """Paths of the curve, or the two curves, drawn in one colour.
 
     The first path follows the drawn pixels, and the dash-bridged ones
     (:func:`bridged_coverage`) only if it leaves gaps like a dashed line:
-    bridging would also fill the notches of a thick solid staircase. The
-    second path is traced with the first one's line counted as another
-    curve's (followable, never preferred), so it takes a second line where
-    there is one and shares the first elsewhere; away from the first line,
-    dash gaps are bridged for it. The pointwise upper and lower rows of the
-    two (the envelopes) are monotone again.
+    bridging would also fill the notches of a thick solid staircase. When
+    the colour has ink away from that path over
+    :data:`MIN_SECOND_CURVE_SHARE` of the width, a second path is traced
+    with the first one's line counted as another curve's (followable, never
+    preferred), so it takes a second line where there is one and shares the
+    first elsewhere; away from the first line, dash gaps are bridged for it.
+    If the two part for long enough (:func:`_two_curves`), their upper and
+    lower envelopes are sorted into two curves by
+    :func:`split_by_dash_pattern`.
+
+    Returns
+    -------
+    paths : list of numpy.ndarray
+        One row per column for each curve.
+    coverage : numpy.ndarray
+        The own coverage with dash gaps bridged where it was needed (else
+        the drawn coverage).
     """
+    bridged = evidence.own
     first = trace_path(evidence, start_row, settings)
     if looks_dashed(first, evidence, settings):
+        bridged = bridged_coverage(evidence, settings)
         first = trace_path(evidence, start_row, settings, coverage=bridged)
     zone = _path_zone(first, evidence.own.shape, settings)
+    away = (evidence.mask & ~zone).any(axis=0).sum()
+    if away < MIN_SECOND_CURVE_SHARE * first.size:
+        return [first], bridged
+    if bridged is evidence.own:
+        bridged = bridged_coverage(evidence, settings)
     rest = CurveEvidence(
         own=np.where(zone, 0.0, evidence.own).astype(np.float32), mask=evidence.mask & ~zone,
         other=np.maximum(evidence.other, np.where(zone, bridged, 0.0)).astype(np.float32),
-        lines=evidence.lines,
+        lines=evidence.lines, marks=evidence.marks,
     )
     second = trace_path(rest, start_row, settings, coverage=np.where(zone, 0.0, bridged),
                         lowest=True)
-    return first, second
+    upper, lower = np.minimum(first, second), np.maximum(first, second)
+    if not _two_curves(upper, lower, evidence, settings):
+        return [first], bridged
+    return list(split_by_dash_pattern(upper, lower, evidence.own, settings)), bridged
+
+
+#: Two curves of one colour are apart, both drawn, over this share of the plot width.
+MIN_SECOND_CURVE_SHARE = 0.15
+
+
+def _two_curves(upper: np.ndarray, lower: np.ndarray, evidence: CurveEvidence,
+                settings: TraceSettings) -> bool:
+    """Whether the colour carries two curves: its upper and lower envelopes part.
+
+    For one curve both envelopes follow the same line. Two curves are apart,
+    each on a drawn line, over at least :data:`MIN_SECOND_CURVE_SHARE` of the width.
+    """
+    apart = lower - upper > settings.width + 2
+    on_upper = band_coverage(evidence.own, upper, settings) >= SEEN
+    on_lower = band_coverage(evidence.own, lower, settings) >= SEEN
+    return (apart & on_upper & on_lower).sum() >= MIN_SECOND_CURVE_SHARE * upper.size
 
 
 def looks_dashed(path: np.ndarray, evidence: CurveEvidence, settings: TraceSettings) -> bool:
@@ -273,7 +356,7 @@ def looks_dashed(path: np.ndarray, evidence: CurveEvidence, settings: TraceSetti
     if not seen.any():
         return False
     end = np.nonzero(seen)[0][-1] + 1
-    free = band_coverage(evidence.hidden_coverage(), path, settings)[:end] < SEEN
+    free = band_coverage(evidence.hidden_coverage, path, settings)[:end] < SEEN
     return free.sum() > 0 and 1 - seen[:end][free].mean() > DASHED_GAP_SHARE
 
 
@@ -300,15 +383,16 @@ def band_coverage(coverage: np.ndarray, path: np.ndarray, settings: TraceSetting
 class StepCurve:
     """A traced curve in plot-area pixels.
 
-    ``corner_x``/``corner_y`` are the step corners (two per drop), ``censor_x``
-    the columns of censor marks, ``lost`` and ``hidden`` the column spans where
-    the curve was not seen and where it was followed under another curve,
-    ``hidden_tail`` where it may go on hidden after it was last seen.
+    ``corner_x``/``corner_y`` are the step corners (two per drop),
+    ``start_hidden`` says that the first drop, from survival 1, was not
+    drawn, ``lost`` and ``hidden`` are the column spans where the curve was
+    not seen and where it was followed under another curve, ``hidden_tail``
+    where it may go on hidden after it was last seen.
     """
 
     corner_x: np.ndarray
     corner_y: np.ndarray
-    censor_x: np.ndarray
+    start_hidden: bool
     lost: list[tuple[int, int]]
     hidden: list[tuple[int, int]]
     hidden_tail: tuple[int, int] | None
@@ -321,6 +405,7 @@ def steps_from_path(
     evidence: CurveEvidence,
     settings: TraceSettings,
     bridged: np.ndarray,
+    start_row: float,
 ) -> StepCurve | None:
     """Read the step corners of a traced path; ``None`` if the colour is never on it.
 
@@ -328,6 +413,9 @@ def steps_from_path(
     Flat runs of the path are plateaus; their levels are read from the
     line's edges (:func:`_plateau_level`), made non-increasing in survival
     (:func:`_monotone`) and each drop is placed by :func:`_drop_position`.
+    A path that leaves the first column already below survival 1 (``start_row``)
+    dropped within it: the curve starts at survival 1 and that drop is
+    placed like the others, a fraction of a pixel after time 0.
     """
     seen_own = band_coverage(evidence.own, path, settings) >= SEEN
     if not seen_own.any():
@@ -344,20 +432,30 @@ def steps_from_path(
     breaks = np.nonzero(np.diff(path))[0] + 1
     starts = np.concatenate([[0], breaks])
     ends = np.concatenate([breaks - 1, [last]])
+    cover = evidence.hidden_coverage
+    unknown = evidence.unknown()
+    combined = np.maximum(evidence.own, cover)
     levels = np.array([
-        _plateau_level(evidence, path[a], a, b, settings) for a, b in zip(starts, ends)
+        _plateau_level(evidence.own, unknown, combined, path[a], a, b, settings)
+        for a, b in zip(starts, ends)
     ])
-    weights = ends - starts + 1
+    top = int(round(start_row))
+    opens_low = path[0] > top + 1
+    # Whether the first drop is drawn (else the curve is first seen below survival 1).
+    start_hidden = opens_low and evidence.own[top + 1:path[0], :2].max(axis=1).mean() < 0.5
+    if opens_low:
+        starts, ends = np.concatenate([[0], starts]), np.concatenate([[-1], ends])
+        levels = np.concatenate([[start_row], levels])
+    weights = np.maximum(ends - starts + 1, 1)
     levels = _monotone(levels, weights)
     keep = np.concatenate([[True], np.diff(levels) > 0.3])
     group = np.cumsum(keep) - 1
     levels = np.array([np.average(levels[group == g], weights=weights[group == g])
                        for g in range(group[-1] + 1)])
     starts, ends = starts[keep], np.append(starts[keep][1:] - 1, last)
-    hidden_cover = evidence.hidden_coverage()
     fit = bridged if looks_dashed(path, evidence, settings) else evidence.own
     drops = [
-        _drop_position(fit, hidden_cover, levels[k], levels[k + 1], starts[k], starts[k + 1],
+        _drop_position(fit, unknown, combined, levels[k], levels[k + 1], starts[k], starts[k + 1],
                        ends[k + 1], settings)
         for k in range(len(levels) - 1)
     ]
@@ -366,7 +464,7 @@ def steps_from_path(
     return StepCurve(
         corner_x=np.asarray(xs, dtype=float),
         corner_y=np.asarray(ys, dtype=float),
-        censor_x=np.empty(0),
+        start_hidden=bool(start_hidden),
         lost=_spans(np.nonzero(lost[: last + 1])[0]),
         hidden=_spans(np.nonzero(hidden[: last + 1])[0]),
         hidden_tail=tail,
@@ -385,27 +483,26 @@ def _hidden_tail(path: np.ndarray, seen_other: np.ndarray, last: int) -> tuple[i
     return span
 
 
-def _plateau_level(evidence: CurveEvidence, row: int, a: int, b: int,
-                   settings: TraceSettings) -> float:
+def _plateau_level(own: np.ndarray, unknown: np.ndarray, combined: np.ndarray, row: int,
+                   a: int, b: int, settings: TraceSettings) -> float:
     """Subpixel row of a flat run at ``row`` over columns ``a..b``.
 
     In each column the line's top edge lies ``S`` pixels of coverage above
     the bottom of row ``row`` (``S`` summed from paper above down to that
     row), and likewise its bottom edge; the centre is half a line width
     from either. A column counts for an edge only with paper beyond it, so
-    censor marks' bars, the drop lines at the run's ends and other curves or
-    axis lines over the line leave it out; the median over columns is the
-    level. Columns next to a drop give one edge only; from both edges the
-    line width cancels out. A run hidden all along is read from the ink
-    that hides it.
+    censor marks' bars, the drop lines at the run's ends and ``unknown``
+    pixels (other curves or axis lines over the line) leave it out; the
+    median over columns is the level. Columns next to a drop give one edge
+    only; from both edges the line width cancels out. A run hidden all along
+    is read from the ink that hides it (``combined``).
     """
     edge = settings.half + 2
     inset = settings.half + 1
     if b - a >= 2 * inset + 2:
         a, b = a + inset, b - inset
-    cover = evidence.hidden_coverage()
-    for coverage, unknown in ((evidence.own, cover >= 0.5), (np.maximum(evidence.own, cover), None)):
-        top, bottom = _edge_levels(coverage, unknown, row, a, b, edge, settings.width)
+    for coverage, hidden in ((own, unknown), (combined, None)):
+        top, bottom = _edge_levels(coverage, hidden, row, a, b, edge, settings.width)
         both = ~np.isnan(top) & ~np.isnan(bottom)
         if both.any():
             return float(np.median((top[both] + bottom[both]) / 2))
@@ -443,18 +540,18 @@ def _edge_levels(coverage: np.ndarray, unknown: np.ndarray | None, row: int, a: 
     return top, bottom
 
 
-def _drop_position(coverage: np.ndarray, hidden: np.ndarray, upper: float, lower: float,
-                   upper_start: int, lower_start: int, lower_end: int,
-                   settings: TraceSettings) -> float:
+def _drop_position(coverage: np.ndarray, unknown: np.ndarray, combined: np.ndarray,
+                   upper: float, lower: float, upper_start: int, lower_start: int,
+                   lower_end: int, settings: TraceSettings) -> float:
     """Column of the vertical line between two levels: the best-fitting drawn step.
 
     A step drawn with line width ``w`` covers the upper level up to ``x + w/2``,
     the lower level from ``x - w/2`` and the column band ``x -+ w/2`` between
     them. Candidate ``x`` every quarter pixel around the traced drop; the one
     whose drawing differs least (sum of squares) from the coverage is taken.
-    Pixels covered by other curves or axis lines (``hidden``) are unknown and
-    left out, unless the step is hidden entirely: then it is fitted to the
-    ink that hides it. Marks and neighbouring drops add the same misfit to
+    ``unknown`` pixels (under other curves or axis lines, or censor marks')
+    are left out, unless the step is hidden entirely: then it is fitted to
+    the ``combined`` ink that hides it. Marks and neighbouring drops add the same misfit to
     every candidate unless they overlap the step itself.
     """
     w = settings.width
@@ -464,32 +561,30 @@ def _drop_position(coverage: np.ndarray, hidden: np.ndarray, upper: float, lower
     top = max(int(np.floor(upper - w / 2)) - 1, 0)
     bottom = min(int(np.ceil(lower + w / 2)) + 1, coverage.shape[0] - 1)
     if right - left < 2:
-        return lower_start - 0.5
-    window = coverage[top:bottom + 1, left:right + 1].astype(np.float64)
-    cover = hidden[top:bottom + 1, left:right + 1]
-    weight = ((window > 0) | (cover < 0.5)).astype(np.float64)
+        # Between the last column of the upper level and the first of the lower.
+        return max(lower_start - 0.5, upper_start + 0.5)
+    box = (slice(top, bottom + 1), slice(left, right + 1))
+    window = coverage[box].astype(np.float64)
+    weight = (~unknown[box]).astype(np.float64)
     if not (window > 0.5).any():
-        window, weight = np.maximum(window, cover), np.ones_like(window)
-    cols = np.arange(left, right + 1, dtype=float)
+        window, weight = combined[box].astype(np.float64), np.ones_like(window)
+    cols = np.arange(left, right + 1, dtype=float)[None, :]
     rows = np.arange(top, bottom + 1, dtype=float)
-    candidates = np.arange(left + 0.5, right - 0.5 + 1e-9, 0.25)
-    band_up = _overlap(rows, upper - w / 2, upper + w / 2)[:, None]
-    band_low = _overlap(rows, lower - w / 2, lower + w / 2)[:, None]
-    span = _overlap(rows, upper, lower)[:, None]
-    misfit = []
-    for x in candidates:
-        drawn = np.maximum.reduce([
-            band_up * _overlap(cols, -np.inf, x + w / 2)[None, :],
-            band_low * _overlap(cols, x - w / 2, np.inf)[None, :],
-            span * _overlap(cols, x - w / 2, x + w / 2)[None, :],
-        ])
-        misfit.append((weight * (window - drawn) ** 2).sum())
-    misfit = np.array(misfit)
+    candidates = np.arange(left + 0.5, right - 0.5 + 1e-9, 0.25)[:, None]
+    band_up = _overlap(rows, upper - w / 2, upper + w / 2)[None, :, None]
+    band_low = _overlap(rows, lower - w / 2, lower + w / 2)[None, :, None]
+    span = _overlap(rows, upper, lower)[None, :, None]
+    # Drawn steps for every candidate at once: candidate x row x column.
+    drawn = np.maximum(np.maximum(
+        band_up * _overlap(cols, -np.inf, candidates + w / 2)[:, None, :],
+        band_low * _overlap(cols, candidates - w / 2, np.inf)[:, None, :]),
+        span * _overlap(cols, candidates - w / 2, candidates + w / 2)[:, None, :])
+    misfit = (weight[None] * (window[None] - drawn) ** 2).sum(axis=(1, 2))
     best = np.nonzero(misfit <= misfit.min() + 1e-9)[0]
-    return float(candidates[best].mean())
+    return float(candidates[best, 0].mean())
 
 
-def _overlap(centres: np.ndarray, low: float, high: float) -> np.ndarray:
+def _overlap(centres: np.ndarray, low, high) -> np.ndarray:
     """Share of each unit pixel centred at ``centres`` inside ``[low, high]``."""
     return np.clip(np.minimum(centres + 0.5, high) - np.maximum(centres - 0.5, low), 0.0, 1.0)
 
@@ -538,6 +633,118 @@ def curve_rows(step: StepCurve, n_cols: int) -> tuple[np.ndarray, np.ndarray]:
     lower = ys[np.clip(index_high, 0, len(ys) - 1)]
     outside = x > xs[-1] + reach
     return np.where(outside, np.nan, upper), np.where(outside, np.nan, lower)
+
+
+@dataclass(frozen=True)
+class MarkBars:
+    """Censor marks found by their shape, before tracing.
+
+    ``centres`` holds one (column, row) per mark, ``pixels`` the marks'
+    pixels that stick out of the line they sit on.
+    """
+
+    centres: np.ndarray
+    pixels: np.ndarray
+
+    def remove_from(self, evidence: CurveEvidence) -> CurveEvidence:
+        """The evidence without the marks' bars (the line through them stays).
+
+        The bars are not ink to follow, and unknown when the line is read
+        to a fraction of a pixel.
+        """
+        return CurveEvidence(
+            own=np.where(self.pixels, 0.0, evidence.own).astype(np.float32),
+            mask=evidence.mask & ~self.pixels, other=evidence.other, lines=evidence.lines,
+            marks=self.pixels,
+        )
+
+
+def find_mark_bars(evidence: CurveEvidence, runs: ColumnRuns, settings: TraceSettings) -> MarkBars:
+    """Find censor marks ('+', '|') by their vertical bar.
+
+    All marks of a figure are drawn alike: their bars are the most common
+    length among the colour's vertical runs that stick out of the line (drop
+    lines vary with the drop). A bar of that length is a mark when the line
+    runs through its middle on both sides; a drop line has the upper level
+    on its left at the top and the lower level on its right at the bottom.
+    Found before tracing, the bars cannot be taken for drops (dotted lines
+    show little else near a drop) nor pull the reading of a level. ``runs``
+    are the vertical runs of ``evidence.mask``.
+    """
+    empty = MarkBars(np.empty((0, 2)), np.zeros_like(evidence.mask))
+    cols = np.concatenate([np.full(len(s), x) for x, s in enumerate(runs.starts)] or [[]]).astype(int)
+    starts = np.concatenate(runs.starts or [[]]).astype(int)
+    ends = np.concatenate(runs.ends or [[]]).astype(int)
+    lengths = ends - starts + 1
+    long = lengths >= settings.width + 3
+    if long.sum() < MIN_MARK_RUNS:
+        return empty
+    counts = np.bincount(lengths[long])
+    smoothed = counts + np.append(counts[1:], 0) + np.append(0, counts[:-1])
+    typical = int(np.argmax(smoothed))
+    pick = long & (np.abs(lengths - typical) <= 1)
+    if pick.sum() < MIN_MARK_RUNS:
+        return empty
+    centres, pixels = [], np.zeros_like(evidence.mask)
+    for bar in _bars(cols[pick], starts[pick], ends[pick]):
+        bar_cols, bar_starts, bar_ends = bar
+        centre = float(np.mean((bar_starts + bar_ends) / 2))
+        left, right = int(bar_cols.min()), int(bar_cols.max())
+        if not (_line_beside(evidence.own, centre, left, -1, settings)
+                and _line_beside(evidence.own, centre, right, 1, settings)):
+            continue
+        top, bottom = int(bar_starts.min()) - 1, int(bar_ends.max()) + 1
+        rows = np.arange(max(top, 0), min(bottom, evidence.mask.shape[0] - 1) + 1)
+        outside = rows[np.abs(rows - centre) > settings.width / 2 + 0.5]
+        span = slice(max(left - 1, 0), right + 2)
+        pixels[outside, span] = True
+        weight = evidence.own[max(top, 0):bottom + 1, left:right + 1].sum(axis=0)
+        centres.append((float((weight * np.arange(left, right + 1)).sum() / weight.sum()), centre))
+    if not centres:
+        return empty
+    return MarkBars(np.array(centres), pixels)
+
+
+#: Fewest vertical runs of one length that make a set of censor marks.
+MIN_MARK_RUNS = 6
+
+
+def _bars(cols: np.ndarray, starts: np.ndarray, ends: np.ndarray):
+    """Group runs of adjacent columns that overlap into bars."""
+    order = np.argsort(cols, kind="stable")
+    cols, starts, ends = cols[order], starts[order], ends[order]
+    groups: list[list[int]] = []
+    for i in range(cols.size):
+        for group in groups[-3:]:
+            j = group[-1]
+            if cols[i] - cols[j] == 1 and starts[i] <= ends[j] and ends[i] >= starts[j]:
+                group.append(i)
+                break
+        else:
+            groups.append([i])
+    for group in groups:
+        yield cols[group], starts[group], ends[group]
+
+
+def _line_beside(own: np.ndarray, centre: float, edge: int, side: int, settings: TraceSettings) -> bool:
+    """Whether a flat line at ``centre`` shows within a dash gap beside column ``edge``.
+
+    Flat: covering the centre row and with paper just above and below, which
+    the bar of a neighbouring mark or a drop line does not have.
+    """
+    # Bars and crossbars are snapped to pixels separately: a pixel either way.
+    clear = settings.width / 2 + 2
+    lo, hi = int(np.floor(centre)), int(np.ceil(centre))
+    above, below = int(round(centre - clear)), int(round(centre + clear))
+    if above < 0 or below >= own.shape[0]:
+        return False
+    reach = settings.dash_gap + 2
+    cols = np.arange(edge + side, edge + side * (reach + 1), side)
+    cols = cols[(cols >= 0) & (cols < own.shape[1])]
+    if cols.size == 0:
+        return False
+    flat = (own[lo:hi + 1, cols].max(axis=0) >= 0.5) & (own[above, cols] < 0.5) & (own[below, cols] < 0.5)
+    return bool(flat.any())
 
 
 def curve_zone(step: StepCurve, shape: tuple[int, int]) -> np.ndarray:
