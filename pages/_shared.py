@@ -332,7 +332,11 @@ def _load_settings(kind: str, what: str, widgets: tuple[str, ...],
 def saved_analysis_controls(project: str | None, kind: str, what: str, widgets: tuple[str, ...],
                             collect: Callable[[dict], dict],
                             restore: Callable[[dict], list[str]]) -> None:
-    """Save the page's settings as a named analysis of ``kind`` in ``project``, and load one back.
+    """An expander "Saved <what>s": save the page's settings as a named analysis, load one back.
+
+    The expander's open state is kept by Streamlit (a keyed expander), so a
+    rerun (choosing a saved analysis, say) never folds it under the reviewer's
+    cursor; it opens by itself to show what a save or load did.
 
     The values of the widgets keyed ``<kind>_<name>`` for each name in ``widgets``
     are saved under ``name`` and put back on loading. ``collect(settings)`` returns
@@ -341,6 +345,16 @@ def saved_analysis_controls(project: str | None, kind: str, what: str, widgets: 
     anything it could not restore. Both run as button callbacks, before the page
     draws its widgets: the one moment Streamlit lets a widget's value be set.
     """
+    key = f"{kind}_saved_expander"
+    if st.session_state.get(f"{kind}_analysis_messages"):
+        st.session_state[key] = True
+    with st.expander(f"Saved {what}s", icon=":material/bookmark:", key=key, on_change="rerun"):
+        _saved_analysis_widgets(project, kind, what, widgets, collect, restore)
+
+
+def _saved_analysis_widgets(project: str | None, kind: str, what: str, widgets: tuple[str, ...],
+                            collect: Callable[[dict], dict],
+                            restore: Callable[[dict], list[str]]) -> None:
     if project is None:
         st.caption("Saving needs the workspace, which cannot be opened right now (see above).")
         return

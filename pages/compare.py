@@ -65,9 +65,7 @@ store = session_dict(PSEUDO_IPD)
 in_project = load_reconstructions() if project else {}
 for label, entry in in_project.items():  # curves kept in the project; this session's win
     store.setdefault(label, entry)
-with st.expander("Saved comparisons", icon=":material/bookmark:",
-                 expanded=bool(st.session_state.get("compare_analysis_messages"))):
-    saved_analysis_controls(project, "compare", "comparison", WIDGET_SETTINGS, collect, restore)
+saved_analysis_controls(project, "compare", "comparison", WIDGET_SETTINGS, collect, restore)
 
 evidence = evidence_with_project() if project else curated_evidence()
 left, middle, right = st.columns([1, 3, 1])

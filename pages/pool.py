@@ -72,9 +72,7 @@ def restore(saved: dict) -> list[str]:
     return [f"Studies no longer in the evidence, left out: {', '.join(lost)}."] if lost else []
 
 
-with st.expander("Saved poolings", icon=":material/bookmark:",
-                 expanded=bool(st.session_state.get("pool_analysis_messages"))):
-    saved_analysis_controls(project, "pool", "pooling", WIDGET_SETTINGS, collect, restore)
+saved_analysis_controls(project, "pool", "pooling", WIDGET_SETTINGS, collect, restore)
 
 evidence = evidence_with_project() if project else curated_evidence()
 pairs = evidence.select()

@@ -2,7 +2,6 @@
 
 import pytest
 from conftest import assert_no_error_elements, wait_rendered
-from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 pytestmark = pytest.mark.browser
 
@@ -33,23 +32,14 @@ def choose(page, label: str, option: str) -> None:
 
 
 def load_pooling(page, name: str) -> None:
-    """Choose the saved pooling and press Load, unfolding "Saved poolings" when it has folded.
+    """Choose the saved pooling in the open "Saved poolings" and press Load.
 
-    Tried up to three times: a rerun can fold the expander or swallow the choice or the click.
+    Choosing reruns the page, and the expander must stay open through that rerun
+    (it used to fold, which left its Load button out of reach).
     """
-    loaded = page.get_by_text(f"Loaded pooling '{name}'")
-    for _ in range(3):
-        if not page.get_by_label("Load a saved pooling", exact=True).is_visible():
-            page.get_by_text("Saved poolings").click()
-            wait_rendered(page)
-        choose(page, "Load a saved pooling", name)
-        try:
-            page.get_by_role("button", name="Load", exact=True).click(timeout=5_000)
-            loaded.wait_for(timeout=10_000)
-            return
-        except PlaywrightTimeoutError:
-            wait_rendered(page)
-    loaded.wait_for(timeout=30_000)
+    choose(page, "Load a saved pooling", name)
+    page.get_by_role("button", name="Load", exact=True).click(timeout=10_000)
+    page.get_by_text(f"Loaded pooling '{name}'").wait_for(timeout=30_000)
 
 
 def test_forest_plot_model_switch_and_png_download(open_app_page):

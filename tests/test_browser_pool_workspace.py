@@ -36,6 +36,8 @@ def test_saved_pooling_survives_a_server_restart(browser, own_server) -> None:
     stop()
     page = open_pool(browser, start())  # the same database file, a new server process
     assert pooled_value(page) == default
+    page.get_by_text("Saved poolings").click()
+    wait_rendered(page)
     load_pooling(page, "common effect")
     wait_pooled_change(page, default)
     assert pooled_value(page) == tuned

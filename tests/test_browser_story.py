@@ -175,6 +175,7 @@ def test_reviewer_work_survives_closing_the_browser_and_restarting_the_server(br
     page.locator('[data-testid="stMetric"]').first.wait_for(timeout=TIMEOUT)
     assert pooled_value(page) == default
     page.get_by_text("Saved poolings").click()
+    wait_rendered(page)
     load_pooling(page, "common effect")
     wait_pooled_change(page, default)
     assert_no_error_elements(page)
