@@ -15,8 +15,8 @@ import pandas as pd
 import streamlit as st
 
 from pages._shared import (
-    PSEUDO_IPD, RECONSTRUCT_INPUTS, load_analyses, load_curves, run_or_report, save_analysis, save_curve,
-    save_reconstruction, session_dict,
+    PSEUDO_IPD, RECONSTRUCT_INPUTS, delete_saved, load_analyses, load_curves, load_reconstructions,
+    run_or_report, save_analysis, save_curve, save_reconstruction, session_dict,
 )
 from synthesis.curve_input import AT_RISK_COLUMNS, CURVE_COLUMNS, parse_number_row
 from synthesis.reconstruct import reconstruct_ipd
@@ -104,6 +104,36 @@ def save_arm(arm: dict, inputs: dict) -> bool:
              "origin": arm["origin"]}
     return (save_curve(arm["name"], entry, figure=arm["figure"]) is not None
             and save_analysis(ARM_SETTINGS, arm["name"], {k: arm[k] for k in ARM_NUMBERS}) is not None)
+
+
+def rename_arm(arm_id: str, new: str, project: str | None) -> bool:
+    """Rename an arm here and in the project; whether it was renamed.
+
+    The project's copy moves to the new name (inputs and numbers saved under
+    it, the old ones deleted) instead of staying behind under the old name.
+    Its reconstruction is dropped with the old name: the arm is reconstructed
+    again under the new one.
+    """
+    arms = session_dict(ARMS)
+    arm, new = arms[arm_id], new.strip()
+    if any(a["name"] == new for key, a in arms.items() if key != arm_id):
+        st.error(f"An arm called '{new}' exists already; choose another name.")
+        return False
+    old = arm["name"]
+    saved_before = project is not None and old in load_curves()
+    session_dict(PSEUDO_IPD).pop(old, None)
+    session_dict(RESULTS).pop(arm_id, None)
+    arm["name"] = new
+    if saved_before:
+        inputs = run_or_report(inputs_of, arm)
+        if inputs is None or not save_arm(arm, inputs):
+            return True  # renamed here; the message says why the project keeps the old name
+        delete_saved("curve", old)
+        if old in load_analyses(ARM_SETTINGS):
+            delete_saved(f"analysis:{ARM_SETTINGS}", old)
+        if old in load_reconstructions():
+            delete_saved("reconstruction", old)
+    return True
 
 
 def reconstruct_arm(arm_id: str, project: str | None) -> tuple[bool, bool]:

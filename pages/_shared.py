@@ -253,9 +253,23 @@ def load_figures() -> dict:
     return {f.name: f for f in _in_project("list_figures") or []}
 
 
-def delete_saved(kind: str, name: str) -> None:
-    """Delete one saved item from the current project (``kind`` as ``Workspace.delete_item`` takes it)."""
-    _in_project("delete_item", kind, name)
+def delete_saved(kind: str, name: str) -> bool:
+    """Delete one saved item from the current project; whether it was deleted.
+
+    ``kind`` is as ``Workspace.delete_item`` takes it. This session's copy of a
+    deleted reconstruction or curve goes too, so that Compare and Reconstruct
+    stop offering it at once rather than at the end of the session.
+    """
+    ws, project = workspace(), project_name()
+    if ws is None or project is None:
+        return False
+    if run_or_report(lambda: ws.delete_item(project, kind, name) or True) is None:
+        return False
+    if kind == "reconstruction":
+        session_dict(PSEUDO_IPD).pop(name, None)
+    elif kind == "curve":
+        session_dict(RECONSTRUCT_INPUTS).pop(name, None)
+    return True
 
 
 def save_reconstruction(label: str, entry: dict, inputs: dict | None = None):

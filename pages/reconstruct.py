@@ -6,8 +6,8 @@ import pandas as pd
 import streamlit as st
 
 from pages._reconstruct_arms import (
-    ARMS, RESULTS, fingerprint, inputs_of, new_arm, reconstruct_arm, restore_project_arms, save_arm,
-    take_digitized,
+    ARMS, RESULTS, fingerprint, inputs_of, new_arm, reconstruct_arm, rename_arm, restore_project_arms,
+    save_arm, take_digitized,
 )
 from pages._shared import (
     PSEUDO_IPD, chart_downloads, curated_evidence, current_project, evidence_with_project, run_or_report,
@@ -122,10 +122,8 @@ def arm_inputs(arm_id: str) -> None:
     arm["source_id"] = linked
     rename, remove, save = st.columns(3)
     if rename.button("Rename", key=f"rc_rename_{arm_id}") and name.strip() and name.strip() != arm["name"]:
-        session_dict(PSEUDO_IPD).pop(arm["name"], None)
-        results.pop(arm_id, None)
-        arm["name"] = name.strip()
-        st.rerun()
+        if rename_arm(arm_id, name, project):
+            st.rerun()
     if remove.button("Remove arm", key=f"rc_remove_{arm_id}",
                      help="From this session; the project keeps its copy (delete it on the Workspace page)."):
         session_dict(PSEUDO_IPD).pop(arm["name"], None)

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from pages._shared import CURRENT_PROJECT, current_project, run_or_report, workspace
+from pages._shared import CURRENT_PROJECT, current_project, delete_saved, run_or_report, workspace
 from synthesis.workspace_io import export_project, import_project
 
 COUNTS = ["sources", "results", "figures", "curves", "reconstructions", "analyses"]
@@ -77,7 +77,7 @@ def _show_contents(project: str) -> None:
         doomed = left.selectbox("Remove a saved item", list(removable), key="workspace_item")
         sure = right.checkbox("Yes, remove it", key="workspace_item_sure")
         if st.button("Remove item", key="workspace_item_remove", disabled=not sure):
-            if run_or_report(lambda: ws.delete_item(project, *removable[doomed]) or True):
+            if delete_saved(*removable[doomed]):
                 st.session_state.pop("workspace_item_sure", None)
                 _done(f"Removed {doomed} from '{project}'.")
 

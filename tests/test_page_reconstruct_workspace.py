@@ -131,3 +131,52 @@ def test_without_a_workspace_the_page_still_reconstructs(tmp_path, monkeypatch) 
     assert not at.exception
     assert "PFS arm (synthetic)" in at.session_state[PSEUDO_IPD]
     assert "Saved to the project" not in texts(at, "success")
+
+
+def test_renaming_an_arm_moves_its_saved_copy() -> None:
+    at = open_page(inputs={"PFS arm (synthetic)": digitized()})
+    at.number_input(key="rc_events_arm1_0").set_value(4)
+    at.button(key="rc_run").click().run()
+    assert [r.label for r in open_workspace().list_reconstructions(PROJECT)] == ["PFS arm (synthetic)"]
+
+    at.text_input(key="rc_name_arm1_0").input("PFS, cohort A (synthetic)")
+    at.button(key="rc_rename_arm1").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert [t.label for t in at.tabs] == ["PFS, cohort A (synthetic)"]
+    assert "PFS arm (synthetic)" not in at.session_state[PSEUDO_IPD]
+    ws = open_workspace()
+    assert [c.arm for c in ws.list_curves(PROJECT)] == ["PFS, cohort A (synthetic)"]
+    assert [a.name for a in ws.list_analyses(PROJECT, ARM_SETTINGS)] == ["PFS, cohort A (synthetic)"]
+    assert ws.load_analysis(PROJECT, ARM_SETTINGS, "PFS, cohort A (synthetic)").settings["total_events"] == 4
+    assert ws.list_reconstructions(PROJECT) == []  # reconstructed again under the new name
+
+    again = open_page()
+    assert [t.label for t in again.tabs] == ["PFS, cohort A (synthetic)"]
+    assert again.number_input(key="rc_events_arm1_0").value == 4
+
+
+def test_renaming_to_a_name_in_use_is_refused() -> None:
+    at = open_page(inputs={"PFS arm (synthetic)": digitized(), "OS arm (synthetic)": digitized(CURVE.head(4))})
+    first = next(k for k, a in at.session_state["reconstruct_arms"].items() if a["name"].startswith("PFS"))
+    at.text_input(key=f"rc_name_{first}_0").input("OS arm (synthetic)")
+    at.button(key=f"rc_rename_{first}").click().run()
+    assert "exists already" in at.error[0].value
+    assert sorted(t.label for t in at.tabs) == ["OS arm (synthetic)", "PFS arm (synthetic)"]
+
+
+def test_a_reconstruction_removed_on_the_workspace_page_leaves_compare_at_once() -> None:
+    at = open_page(inputs={"PFS arm (synthetic)": digitized()})
+    at.button(key="rc_run").click().run()
+    at.switch_page("pages/compare.py")
+    at.run()
+    assert "PFS arm (synthetic)" in at.session_state[PSEUDO_IPD]
+
+    at.switch_page("pages/workspace.py")
+    at.run()
+    at.selectbox(key="workspace_item").select("reconstruction 'PFS arm (synthetic)'")
+    at.checkbox(key="workspace_item_sure").check().run()
+    at.button(key="workspace_item_remove").click().run()
+    assert not at.exception and not at.error
+    at.switch_page("pages/compare.py")
+    at.run()
+    assert "PFS arm (synthetic)" not in at.session_state[PSEUDO_IPD]
