@@ -459,6 +459,8 @@ def steps_from_path(
                        ends[k + 1], settings)
         for k in range(len(levels) - 1)
     ]
+    levels, drops = _refine_narrow(levels, np.array(drops, dtype=float), float(last), fit,
+                                   unknown, settings)
     xs = np.repeat(np.concatenate([[0.0], drops, [float(last)]]), 2)[1:-1]
     ys = np.repeat(levels, 2)
     return StepCurve(
@@ -582,6 +584,154 @@ def _drop_position(coverage: np.ndarray, unknown: np.ndarray, combined: np.ndarr
     misfit = (weight[None] * (window[None] - drawn) ** 2).sum(axis=(1, 2))
     best = np.nonzero(misfit <= misfit.min() + 1e-9)[0]
     return float(candidates[best, 0].mean())
+
+
+def _refine_narrow(levels: np.ndarray, drops: np.ndarray, end: float, coverage: np.ndarray,
+                   unknown: np.ndarray, settings: TraceSettings) -> tuple[np.ndarray, np.ndarray]:
+    """Refit narrow plateaus and their drops to a drawing of the step curve.
+
+    Where plateaus are narrower than a few line widths (events close
+    together, a thick line) their lines run into one another and the drop
+    lines; their edges show only in part. Each such plateau's level, then
+    each drop beside it, is moved to where the step curve drawn with the
+    measured line width (:func:`_pieces`) fits the pixels best, by coordinate
+    descent (two sweeps). Drawn ink on paper costs fully, ink left
+    unexplained (a censor mark, another curve) little, unknown pixels
+    nothing.
+    """
+    w = settings.width
+    starts = np.concatenate([[0.0], drops])
+    stops = np.concatenate([drops, [end]])
+    # The first plateau is survival 1, often under the frame: neither it nor
+    # its drop is refitted.
+    narrow = np.nonzero(stops - starts < NARROW_PLATEAU * w + 4)[0]
+    narrow = narrow[narrow > 0]
+    if narrow.size == 0:
+        return levels, drops
+    levels, drops = levels.copy(), drops.copy()
+    steps = np.arange(-w / 2, w / 2 + 1e-9, 0.25)
+    for _ in range(2):
+        for k in narrow:
+            low = levels[k - 1] + 0.5 if k > 0 else -np.inf
+            high = levels[k + 1] - 0.5 if k + 1 < len(levels) else np.inf
+            options = levels[k] + steps
+            options = options[(options > low) & (options < high)]
+            levels[k] = _best_fit(levels, drops, end, coverage, unknown, w, k, options, "level")
+        for j in sorted({d for k in narrow for d in (k - 1, k) if 0 < d < len(drops)}):
+            low = drops[j - 1] + 0.25 if j > 0 else 0.25
+            high = drops[j + 1] - 0.25 if j + 1 < len(drops) else end
+            options = drops[j] + np.arange(-w, w + 1e-9, 0.25)
+            options = options[(options >= low) & (options <= high)]
+            drops[j] = _best_fit(levels, drops, end, coverage, unknown, w, j, options, "drop")
+    return levels, drops
+
+
+#: Plateaus narrower than this many line widths (plus 4 pixels) are refitted.
+NARROW_PLATEAU = 3.0
+#: Weight of ink the drawing leaves unexplained, relative to drawn ink on paper.
+UNEXPLAINED_INK = 0.3
+#: Plateaus either side of a refitted one that are drawn with it.
+NEARBY = 4
+
+
+def _best_fit(levels, drops, end, coverage, unknown, w, index, options, what) -> float:
+    """The option for one level or drop whose drawing misfits the pixels least.
+
+    The curve's other pieces are drawn once; the pieces that move with the
+    option (a plateau and its two drops, or a drop and its two plateaus)
+    are drawn for all options at once.
+    """
+    current = levels[index] if what == "level" else drops[index]
+    if options.size == 0:
+        return current
+    if what == "level":
+        x_lo = drops[index - 1] if index > 0 else 0.0
+        x_hi = drops[index] if index < len(drops) else end
+        y_lo = levels[index - 1] if index > 0 else levels[index]
+        y_hi = levels[index + 1] if index + 1 < len(levels) else levels[index]
+    else:
+        x_lo, x_hi = options.min(), options.max()
+        y_lo, y_hi = levels[index], levels[index + 1]
+    y_lo, y_hi = min(y_lo, options.min()), max(y_hi, options.max())
+    margin = w / 2 + 1
+    cols = np.arange(max(int(np.floor(x_lo - margin)), 0),
+                     min(int(np.ceil(x_hi + margin)), coverage.shape[1] - 1) + 1).astype(float)
+    rows = np.arange(max(int(np.floor(y_lo - margin)), 0),
+                     min(int(np.ceil(y_hi + margin)), coverage.shape[0] - 1) + 1).astype(float)
+    if cols.size == 0 or rows.size == 0:
+        return current
+    box = np.ix_(rows.astype(int), cols.astype(int))
+    seen = coverage[box].astype(np.float64)
+    weight = (~unknown[box]).astype(np.float64)
+    # Only the nearby plateaus and drops can reach the window.
+    lo, hi = max(index - NEARBY, 0), min(index + NEARBY + 1, len(levels))
+    pieces = _pieces(levels[lo:hi], drops[lo:hi - 1], drops[lo - 1] if lo > 0 else -np.inf,
+                     drops[hi - 1] if hi < len(levels) else end, w)
+    moving = _moving(hi - lo, index - lo, what)
+    still = np.ones(len(pieces), dtype=bool)
+    still[moving] = False
+    still &= (pieces[:, 1] >= cols[0] - 1) & (pieces[:, 0] <= cols[-1] + 1) & (
+        pieces[:, 3] >= rows[0] - 1) & (pieces[:, 2] <= rows[-1] + 1)
+    trial = np.repeat(pieces[moving][None], options.size, axis=0)  # option x piece x (x0, x1, y0, y1)
+    half = w / 2
+    if what == "level":
+        # The plateau's band, the bottom of the drop in and the top of the drop out.
+        trial[:, 0, 2], trial[:, 0, 3] = options - half, options + half
+        if index > 0:
+            trial[:, 1, 3] = options
+        if index < len(drops):
+            trial[:, -1, 2] = options
+    else:
+        # The drop's column band, the end of the plateau before and the start of the one after.
+        trial[:, 0, 0], trial[:, 0, 1] = options - half, options + half
+        trial[:, 1, 1] = options + half
+        trial[:, 2, 0] = options - half
+    drawn = _render_each(trial, rows, cols)
+    if still.any():
+        np.maximum(drawn, _render_each(pieces[still][None], rows, cols), out=drawn)
+    error = drawn - seen[None]
+    misfit = (weight[None] * np.where(error > 0, error, -UNEXPLAINED_INK * error) ** 2).sum(axis=(1, 2))
+    best = np.nonzero(misfit <= misfit.min() + 1e-9)[0]
+    return float(options[best].mean())
+
+
+def _pieces(levels: np.ndarray, drops: np.ndarray, start: float, end: float, w: float) -> np.ndarray:
+    """The drawn step curve as rectangles (x0, x1, y0, y1): plateaus, then drops.
+
+    ``levels`` run from ``start`` to ``end`` with ``drops`` between them.
+
+    Each plateau is a band ``w`` tall from half a line width before its
+    drop in to half a line width after its drop out (square joins), each
+    drop a column band ``w`` wide between its two levels.
+    """
+    half = w / 2
+    starts = np.concatenate([[start], drops])
+    stops = np.concatenate([drops, [end]])
+    plateaus = np.column_stack([starts - half, stops + half, levels - half, levels + half])
+    verticals = np.column_stack([drops - half, drops + half, levels[:-1], levels[1:]])
+    return np.vstack([plateaus, verticals])
+
+
+def _moving(n_levels: int, index: int, what: str) -> list[int]:
+    """Rows of :func:`_pieces` that move with a level (plateau, drop in, drop out) or a drop."""
+    if what == "level":
+        moving = [index]
+        if index > 0:
+            moving.append(n_levels + index - 1)
+        if index < n_levels - 1:
+            moving.append(n_levels + index)
+        return moving
+    return [n_levels + index, index, index + 1]
+
+
+def _render_each(pieces: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """Coverage of the pixels ``rows`` x ``cols`` by rectangles (x0, x1, y0, y1).
+
+    ``pieces`` is a stack of rectangle sets (set x piece x 4); one image per set.
+    """
+    across = _overlap(cols[None, None, :], pieces[..., 0:1], pieces[..., 1:2])
+    down = _overlap(rows[None, None, :], pieces[..., 2:3], pieces[..., 3:4])
+    return (down[..., :, None] * across[..., None, :]).max(axis=1)
 
 
 def _overlap(centres: np.ndarray, low, high) -> np.ndarray:
