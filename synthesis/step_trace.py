@@ -4,27 +4,32 @@ A curve is traced as the cheapest path through the plot area from survival 1
 at time 0 to the right edge (:func:`trace_path`), by dynamic programming over
 columns (the shortest-path formulation of curve tracing; Montanari 1971,
 Commun ACM 14:335). The path may stay at its row or go down within a column,
-never up, because survival never increases: censor marks and text that
-stick out above the curve, and the bars of marks below it (from which the
-path could not climb back), are left aside by construction. A column costs
-the line's missing coverage at the path's row (the line drawn as a band as
-wide as the measured line width); a drop costs the missing coverage of the
-rows it passes through, so drops go down the drawn vertical lines. Pixels of
-other curves and of axis lines count as partial coverage, so a curve hidden
-under another one, or under the frame at survival 1, is followed there.
-Dash gaps are bridged by a grey closing as long as a dash gap.
+never up, because survival never increases: text and marks that stick out
+above the curve, and the bars of marks below it (from which the path could
+not climb back), are left aside by construction. A column costs the line's
+missing coverage at the path's row (the line drawn as a band as wide as the
+measured line width); a drop costs the missing coverage of the rows it
+passes through, so drops go down the drawn vertical lines. Pixels of other
+curves and of axis lines count as partial coverage, so a curve hidden under
+another one, or under the frame at survival 1, is followed there. For a
+dashed line, gaps between its pieces are bridged (:func:`bridged_coverage`).
+Censor marks ('+', '|') are found by their shape before tracing
+(:func:`find_mark_bars`) and their bars left out.
 
 The path, at whole pixels, is then read to subpixel precision
 (:func:`steps_from_path`): each flat run's level from the edges of the
 anti-aliased line across it (median over its columns, which censor marks do
 not move), made non-increasing in survival by pool-adjacent-violators
-(Barlow et al. 1972), and each drop placed where a drawn step with the
-measured line width fits the pixels best. Censor marks are what sticks out
-above the traced line (:func:`censor_marks`).
+(Barlow et al. 1972); each drop is placed where a drawn step with the
+measured line width fits the pixels best, and plateaus narrower than a few
+line widths are refitted with their drops to a drawing of the curve. Marks
+not found by shape are what sticks out above the traced line
+(:func:`censor_marks`).
 
-Two curves in one colour (a solid and a dashed arm, say) are traced as the
-upper and the lower envelope of its ink and then sorted into the two curves
-by their dash pattern, which may swap only where the envelopes meet
+Two curves in one colour (a solid and a dashed arm, say) are traced as a
+first path and a second one that treats the first one's line as another
+curve's; their upper and lower envelopes are sorted into the two curves by
+their dash pattern, which may swap only where the envelopes meet
 (:func:`split_by_dash_pattern`).
 
 The column-scanning idea is that of SurvdigitizeR (Zhang et al. 2024, BMC
@@ -48,8 +53,6 @@ BRIDGED_EVIDENCE = 0.9
 #: Cost of starting a drop, in columns of entirely missing line: keeps one
 #: drop in one piece and noise from making drops.
 DROP_PENALTY = 0.5
-#: Weight of the imbalance of ink above and below a flat line's band.
-CENTRING = 0.05
 #: Prefer, between paths of equal cost, the higher one (or the lower one for
 #: the lower envelope): a drop inside a gap is put where the curve shows again.
 TIE_BREAK = 1e-9
@@ -141,11 +144,6 @@ class TraceSettings:
         return np.clip(self.width / 2 + 0.5 - np.abs(k), 0.0, 1.0)
 
     @property
-    def slack(self) -> float:
-        """Anti-aliasing and JPEG blur around a line (pixels)."""
-        return max(2.0, 0.5 * self.width)
-
-    @property
     def dash_gap(self) -> int:
         """Longest dash gap bridged: matplotlib's are 1.6-1.65 line widths."""
         return max(4, int(np.ceil(1.8 * self.width)) + 1)
@@ -169,14 +167,6 @@ def measure_line_width(own: np.ndarray, runs: ColumnRuns) -> float:
     cols, tops = np.array(single).T
     rows = np.clip(tops[:, None] + np.arange(-1, mode + 1)[None, :], 0, own.shape[0] - 1)
     return float(np.median(own[rows, cols[:, None]].sum(axis=1)))
-
-
-def is_broken(mask: np.ndarray) -> bool:
-    """Whether a colour is drawn dashed or dotted: over a fifth of its columns empty."""
-    columns = np.nonzero(mask.any(axis=0))[0]
-    if columns.size < 2:
-        return False
-    return 1 - columns.size / (columns[-1] - columns[0] + 1) > 0.2
 
 
 def bridged_coverage(evidence: CurveEvidence, settings: TraceSettings) -> np.ndarray:
@@ -245,22 +235,15 @@ def trace_path(
     own = evidence.own if coverage is None else coverage
     miss = 1.0 - np.maximum(own, HIDDEN_EVIDENCE * evidence.hidden_coverage)
     template = settings.template
-    # Cost of a flat line at each row: its band's missing coverage (0-1) ...
+    # Cost of a flat line at each row: its band's missing coverage (0-1).
     flat = ndimage.correlate1d(miss, template, axis=0, mode="constant", cval=1.0) / template.sum()
-    # ... and, a little, the imbalance of ink just above and just below the
-    # band: inside a thick staircase (steps narrower than the line) the band
-    # fits at many rows and the centre line is the balanced one.
-    side = settings.half + 1
-    beside = np.zeros(2 * (settings.half + side) + 1)
-    beside[:side], beside[-side:] = 1.0 / side, -1.0 / side
-    flat += CENTRING * np.abs(ndimage.correlate1d(own, beside, axis=0, mode="constant", cval=0.0))
     height, width = miss.shape
     rows = np.arange(height)
     # Column-major copies: each step of the loop reads one contiguous column.
     flat = np.ascontiguousarray((flat + (-TIE_BREAK if lowest else TIE_BREAK) * rows[:, None]).T)
     down = np.cumsum(np.ascontiguousarray(miss.T, dtype=np.float64), axis=1)
     cost = np.full(height, np.inf)
-    first = int(round(start_row))
+    first = round(float(start_row))
     cost[max(first - 1, 0):min(first + 2, height)] = 0.0
     entries = np.empty((width, height))
     drops = np.empty((width, height), dtype=bool)
@@ -425,7 +408,8 @@ def steps_from_path(
     seen_other = band_coverage(evidence.other, path, settings) >= SEEN
     seen_line = band_coverage(evidence.lines.astype(np.float32), path, settings) >= SEEN
     hidden = ~seen_bridged & seen_other
-    lost = ~seen_bridged & ~seen_other & ~seen_line
+    # At survival 1 the curve runs under the top of the frame, as expected.
+    lost = ~seen_bridged & ~seen_other & ~seen_line & (path > round(start_row) + 1)
     tail = _hidden_tail(path, seen_other, last)
 
     path = path[: last + 1]
@@ -439,7 +423,7 @@ def steps_from_path(
         _plateau_level(evidence.own, unknown, combined, path[a], a, b, settings)
         for a, b in zip(starts, ends)
     ])
-    top = int(round(start_row))
+    top = round(float(start_row))
     opens_low = path[0] > top + 1
     # Whether the first drop is drawn (else the curve is first seen below survival 1).
     start_hidden = opens_low and evidence.own[top + 1:path[0], :2].max(axis=1).mean() < 0.5
@@ -885,7 +869,7 @@ def _line_beside(own: np.ndarray, centre: float, edge: int, side: int, settings:
     # Bars and crossbars are snapped to pixels separately: a pixel either way.
     clear = settings.width / 2 + 2
     lo, hi = int(np.floor(centre)), int(np.ceil(centre))
-    above, below = int(round(centre - clear)), int(round(centre + clear))
+    above, below = round(float(centre - clear)), round(float(centre + clear))
     if above < 0 or below >= own.shape[0]:
         return False
     reach = settings.dash_gap + 2
@@ -950,7 +934,7 @@ def censor_marks(mask: np.ndarray, own: np.ndarray, step: StepCurve, settings: T
     typical = float(np.median(widths))
     columns = []
     for centre, first, last in marks:
-        count = int(round((last - first + 1) / typical)) if typical > 0 else 1
+        count = round(float((last - first + 1) / typical)) if typical > 0 else 1
         if count <= 1:
             columns.append(centre)
         else:

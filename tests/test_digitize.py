@@ -33,10 +33,11 @@ from synthesis.errors import InvalidInputError  # noqa: E402
 #: The issue's target: the extracted curve within 0.5 % of the axis range of
 #: the true one (vertically, allowing 0.5 % of the time axis sideways).
 ACCURACY = 0.005
-#: With censor marks piled up on a plateau only a few pixels wide (two events
-#: close together, marks between them), the marks' bars hide the plateau:
-#: the curve then misses by up to ~1.5 % (thin lines, a y axis from 0.2).
-ACCURACY_WITH_PLUS_MARKS = 0.015
+#: NOT the issue's target: a dashed curve with '+' censor marks, where a drop
+#: or a short plateau falls in a dash gap beside a mark, misses by 1.14 %
+#: (arm B of the "solid and dashed black" style, seed 1, t = 18.1 months;
+#: dashed and dotted colours up to 1.08 % in bench/bench_digitize.py).
+ACCURACY_WITH_PLUS_MARKS = 0.0125
 #: Median and hazard ratio from image -> points -> pseudo-IPD vs. the true IPD.
 END_TO_END_RELATIVE = 0.03
 #: Auto-detected axis ends vs. matplotlib's own transform (pixels).
@@ -208,7 +209,7 @@ def test_censor_marks_are_found_and_left_out_of_the_curve(figures, name):
     fig = figures(name)
     digitized = digitize_curves(load_figure(fig.image), fig.calibration)
     for arm, curve in _match(fig, digitized).items():
-        assert _error(fig, arm, curve) <= ACCURACY_WITH_PLUS_MARKS
+        assert _error(fig, arm, curve) <= ACCURACY
         true = fig.censor_times[arm]
         found = np.array(curve.censor_times)
         # Every mark found is a drawn mark; marks drawn on top of each other count once.
@@ -221,6 +222,29 @@ def test_censor_marks_are_found_and_left_out_of_the_curve(figures, name):
 @pytest.mark.parametrize("seed", [1, 20, 30])
 def test_plus_marks_within_half_a_percent(seed):
     style = STYLES["default"]
+    fig = render_km_figure(style, default_arms(style, seed=seed))
+    digitized = digitize_curves(load_figure(fig.image), fig.calibration)
+    assert max(_error(fig, arm, c) for arm, c in _match(fig, digitized).items()) <= ACCURACY
+
+
+def _style_cases():
+    """Styles that missed 0.5 % (thin lines 1.38 %, risk table 1.28 %, y axis from
+    0.2 1.48 %, overlapping arms 1.59 %) on the bench's three SYNTHETIC trials,
+    and the two still missing it on seed 1, as strict xfails with the miss measured."""
+    cases = [(name, seed) for name in ("thin lines", "risk table", "y axis from 0.2", "overlapping arms")
+             for seed in (1, 20, 30)]
+    cases.append(pytest.param("thick lines", 1, marks=pytest.mark.xfail(
+        strict=True, reason="a plateau 4.4 px wide carrying two '+' marks inside a staircase "
+        "of a 4.9 px line is merged with the next one (misses by 0.92 %)")))
+    cases.append(pytest.param("dashed colours", 1, marks=pytest.mark.xfail(
+        strict=True, reason="dotted plateaus in dot gaps beside '+' marks whose crossbars "
+        "carry the level past a drop (arm B misses by 1.06 %)")))
+    return cases
+
+
+@pytest.mark.parametrize(("name", "seed"), _style_cases())
+def test_style_within_half_a_percent(name, seed):
+    style = STYLES[name]
     fig = render_km_figure(style, default_arms(style, seed=seed))
     digitized = digitize_curves(load_figure(fig.image), fig.calibration)
     assert max(_error(fig, arm, c) for arm, c in _match(fig, digitized).items()) <= ACCURACY
@@ -248,7 +272,7 @@ def test_solid_and_dashed_curves_of_one_colour_are_told_apart(figures):
     digitized = digitize_curves(load_figure(fig.image), fig.calibration)
     curves = {c.name: c for c in digitized.curves}
     assert set(curves) == {"#000000-solid", "#000000-dashed"}
-    assert _error(fig, "A", curves["#000000-solid"]) <= ACCURACY_WITH_PLUS_MARKS
+    assert _error(fig, "A", curves["#000000-solid"]) <= ACCURACY
     assert _error(fig, "B", curves["#000000-dashed"]) <= ACCURACY_WITH_PLUS_MARKS
 
 
@@ -257,7 +281,7 @@ def test_hidden_curve_is_followed_and_reported(figures):
     digitized = digitize_curves(load_figure(fig.image), fig.calibration)
     under = next(c for c in digitized.curves if c.color == "#1f77b4")
     assert any("hidden under the #ff7f0e curve from t = 0" in w for w in under.warnings)
-    assert _error(fig, "A", under) <= ACCURACY_WITH_PLUS_MARKS
+    assert _error(fig, "A", under) <= ACCURACY
 
 
 def test_curve_cut_by_the_legend_is_reported_not_guessed():
