@@ -33,6 +33,7 @@ from synthesis.step_trace import (
     DASHED_GAP_SHARE,
     ColumnRuns,
     CurveEvidence,
+    MarkBars,
     StepCurve,
     TraceSettings,
     censor_marks,
@@ -334,15 +335,8 @@ def digitize_curves(
                 f"The curve of colour {color.hex} could not be followed from survival 1 at "
                 "time 0; check the calibration (does it match the axes?)."
             )
-        names = _names(color.hex, traced)
-        zones = [curve_zone(t, evidence.mask.shape) for t in traced]
-        for k, (name, step) in enumerate(zip(names, traced)):
-            others = [z for j, z in enumerate(zones) if j != k]
-            marks = np.sort(np.concatenate([
-                _bars_on(bars, step, traced, settings),
-                censor_marks(evidence.mask, evidence.own, step, settings,
-                             exclude=others[0] if others else None),
-            ]))
+        for name, step in zip(_names(color.hex, traced), traced):
+            marks = _marks_of(step, traced, bars, evidence, settings)
             curves.append(_to_data(name, color, step, marks, canvas, calibration, palette, labels))
     if not curves:
         raise FigureError(
@@ -638,7 +632,20 @@ def _match_color(hex_color: str, palette: list[CurveColor]) -> CurveColor:
     return palette[best]
 
 
-def _bars_on(bars, step: StepCurve, traced: list[StepCurve], settings: TraceSettings) -> np.ndarray:
+def _marks_of(step: StepCurve, traced: list[StepCurve], bars: MarkBars, evidence: CurveEvidence,
+              settings: TraceSettings) -> np.ndarray:
+    """Columns of the censor marks on one curve: found by shape, or sticking out of it.
+
+    Where the colour carries two curves, the other curve's line is not a mark.
+    """
+    others = [curve_zone(t, evidence.mask.shape) for t in traced if t is not step]
+    sticking_out = censor_marks(evidence.mask, evidence.own, step, settings,
+                                exclude=others[0] if others else None)
+    return np.sort(np.concatenate([_bars_on(bars, step, traced, settings), sticking_out]))
+
+
+def _bars_on(bars: MarkBars, step: StepCurve, traced: list[StepCurve],
+             settings: TraceSettings) -> np.ndarray:
     """Columns of the marks found by shape that sit on this curve (the nearest one)."""
     if bars.centres.size == 0:
         return np.empty(0)
