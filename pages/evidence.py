@@ -71,7 +71,7 @@ def _study_cards(card_sources: pd.DataFrame) -> None:
         for column, (_, source) in zip(st.columns(3), card_sources.iloc[start:start + 3].iterrows()):
             with column.container(border=True):
                 st.markdown(f"**{source['label']}** ({source['role']})")
-                st.caption(source["title"])
+                st.caption(source["title"] if pd.notna(source["title"]) else "Title not given in the source list.")
                 st.markdown(
                     f"- Design: {source['design']}\n"
                     f"- Product: {source['product']}\n"

@@ -114,3 +114,14 @@ def test_study_cards_follow_the_filters():
     cards = [m.value for m in at.markdown if m.value.startswith("- Design:")]
     assert len(cards) == len(labels) > 1
     assert not at.dataframe  # the Values tab is not drawn while another tab is open
+
+
+def test_study_card_without_a_title_says_so():
+    sources = load_evidence().sources
+    untitled = sources.loc[sources["title"].isna(), "label"].iloc[0]
+    at = _evidence_page()
+    at.multiselect(key="evidence_filter_label").select(untitled).run()
+    at.session_state["evidence_view"] = "Study cards"
+    at.run()
+    captions = [c.value for c in at.caption]
+    assert "Title not given in the source list." in captions and "nan" not in captions
