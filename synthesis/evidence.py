@@ -21,6 +21,7 @@ import hashlib
 import os
 import pickle
 import sys
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -317,20 +318,35 @@ def load_evidence(data_dir: str | Path | None = None) -> EvidenceBase:
     """
     folder = Path(data_dir) if data_dir is not None else DATA_DIR
     cached = _cache_path(folder)
-    if cached is not None:
-        try:
-            with cached.open("rb") as handle:
-                base = pickle.load(handle)
-            if isinstance(base, EvidenceBase):
-                return base
-        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
-            pass
-    from synthesis.evidence_schema import validate_evidence_files
+    base = _read_cache(cached)
+    if base is not None:
+        return base
+    # One validation at a time: a second caller (the app's warm-up thread and its
+    # first page, say) waits for it and reads its result instead of doing it again.
+    with _VALIDATING:
+        base = _read_cache(cached)
+        if base is None:
+            from synthesis.evidence_schema import validate_evidence_files
 
-    base = EvidenceBase(**validate_evidence_files(folder))
-    if cached is not None:
-        _write_cache(cached, base)
+            base = EvidenceBase(**validate_evidence_files(folder))
+            if cached is not None:
+                _write_cache(cached, base)
     return base
+
+
+_VALIDATING = threading.Lock()
+
+
+def _read_cache(path: Path | None) -> EvidenceBase | None:
+    """The evidence base cached at ``path``; None if there is none or it cannot be read."""
+    if path is None:
+        return None
+    try:
+        with path.open("rb") as handle:
+            base = pickle.load(handle)
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+        return None
+    return base if isinstance(base, EvidenceBase) else None
 
 
 #: Environment variable naming the cache folder; ``off`` disables the cache.

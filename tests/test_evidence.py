@@ -250,3 +250,29 @@ def test_reading_the_cached_base_does_not_import_pandera(tmp_path):
     runs = [subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env,
                            cwd=DATA.parent, check=True).stdout.strip() for _ in range(2)]
     assert runs == ["True", "False"]  # validated (and cached) once, then read back
+
+
+def test_callers_at_the_same_moment_validate_once(tmp_path, monkeypatch):
+    import threading
+    import time
+
+    from synthesis import evidence as module
+    from synthesis import evidence_schema
+
+    monkeypatch.setenv(module.CACHE_ENV, str(tmp_path / "cache"))
+    real, calls = evidence_schema.validate_evidence_files, []
+
+    def slow_validation(folder):
+        calls.append(folder)
+        time.sleep(0.3)  # the second caller arrives while this one validates
+        return real(folder)
+
+    monkeypatch.setattr(evidence_schema, "validate_evidence_files", slow_validation)
+    bases = []
+    threads = [threading.Thread(target=lambda: bases.append(load_evidence())) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(calls) == 1 and len(bases) == 2
+    pd.testing.assert_frame_equal(bases[0].results, bases[1].results)
