@@ -437,7 +437,8 @@ def steps_from_path(
     levels = np.array([np.average(levels[group == g], weights=weights[group == g])
                        for g in range(group[-1] + 1)])
     starts, ends = starts[keep], np.append(starts[keep][1:] - 1, last)
-    fit = bridged if looks_dashed(path, evidence, settings) else evidence.own
+    dashed = looks_dashed(path, evidence, settings)
+    fit = bridged if dashed else evidence.own
     drops = [
         _drop_position(fit, unknown, combined, levels[k], levels[k + 1], starts[k], starts[k + 1],
                        ends[k + 1], settings)
@@ -445,6 +446,8 @@ def steps_from_path(
     ]
     levels, drops = _refine_narrow(levels, np.array(drops, dtype=float), float(last), fit,
                                    unknown, settings)
+    if not dashed:
+        levels, drops = _split_merged_drops(levels, drops, float(last), fit, unknown, settings)
     xs = np.repeat(np.concatenate([[0.0], drops, [float(last)]]), 2)[1:-1]
     ys = np.repeat(levels, 2)
     return StepCurve(
@@ -608,6 +611,82 @@ def _refine_narrow(levels: np.ndarray, drops: np.ndarray, end: float, coverage: 
             options = options[(options >= low) & (options <= high)]
             drops[j] = _best_fit(levels, drops, end, coverage, unknown, w, j, options, "drop")
     return levels, drops
+
+
+def _split_merged_drops(levels: np.ndarray, drops: np.ndarray, end: float, coverage: np.ndarray,
+                        unknown: np.ndarray, settings: TraceSettings) -> tuple[np.ndarray, np.ndarray]:
+    """Split a drop in two where a staircase narrower than the line was traced as one.
+
+    Under a thick line, a plateau shorter than the line is wide sits inside
+    the drops' lines around it; the traced path may step over it, leaving
+    one tall drop. For each drop taller than :data:`SPLIT_HEIGHT` line
+    widths beside a narrow plateau, the two-step drawing (a level between,
+    its two drops refitted as in :func:`_refine_narrow`) replaces the one
+    step where it fits the pixels better by more than :data:`SPLIT_GAIN`.
+    """
+    w = settings.width
+    j = 0
+    while j < len(drops):
+        upper, lower = levels[j], levels[j + 1]
+        widths = np.diff(np.concatenate([[0.0], drops, [end]]))
+        narrow = min(widths[j], widths[j + 1]) < NARROW_PLATEAU * w + 4
+        if lower - upper <= SPLIT_HEIGHT * w or not narrow or j == 0:
+            j += 1
+            continue
+        x = drops[j]
+        cols = np.arange(max(int(np.floor(x - 2 * w - 2)), 0),
+                         min(int(np.ceil(x + 2 * w + 2)), coverage.shape[1] - 1) + 1).astype(float)
+        rows = np.arange(max(int(np.floor(upper - w)), 0),
+                         min(int(np.ceil(lower + w)), coverage.shape[0] - 1) + 1).astype(float)
+        one = _window_misfit(levels, drops, end, coverage, unknown, w, rows, cols)
+        if one <= SPLIT_GAIN:
+            # Misfit cannot go below zero: no split could save enough.
+            j += 1
+            continue
+        best = None
+        for offset in (w / 4, w / 2, 3 * w / 4):
+            trial_levels = np.insert(levels, j + 1, (upper + lower) / 2)
+            trial_drops = np.insert(drops, j + 1, x + offset)
+            trial_drops[j] = x - offset
+            for _ in range(2):
+                options = trial_levels[j + 1] + np.arange(-w / 2, w / 2 + 1e-9, 0.25)
+                options = options[(options > upper + 1) & (options < lower - 1)]
+                trial_levels[j + 1] = _best_fit(trial_levels, trial_drops, end, coverage, unknown, w,
+                                                j + 1, options, "level")
+                for d in (j, j + 1):
+                    low = trial_drops[d - 1] + 0.25 if d > 0 else 0.25
+                    high = trial_drops[d + 1] - 0.25 if d + 1 < len(trial_drops) else end
+                    options = trial_drops[d] + np.arange(-w / 2, w / 2 + 1e-9, 0.25)
+                    options = options[(options >= low) & (options <= high)]
+                    trial_drops[d] = _best_fit(trial_levels, trial_drops, end, coverage, unknown, w,
+                                               d, options, "drop")
+            two = _window_misfit(trial_levels, trial_drops, end, coverage, unknown, w, rows, cols)
+            if best is None or two < best[0]:
+                best = (two, trial_levels, trial_drops)
+        if best is not None and best[0] < one - SPLIT_GAIN:
+            levels, drops = best[1], best[2]
+            j += 2
+        else:
+            j += 1
+    return levels, drops
+
+
+#: A drop taller than this many line widths may be two steps traced as one.
+SPLIT_HEIGHT = 1.6
+#: Misfit (squared coverage) a split must save.
+SPLIT_GAIN = 2.0
+
+
+def _window_misfit(levels, drops, end, coverage, unknown, w, rows, cols) -> float:
+    """Misfit of the drawn step curve to the pixels ``rows`` x ``cols``, as :func:`_best_fit` counts it."""
+    pieces = _pieces(levels, drops, 0.0, end, w)
+    near = (pieces[:, 1] >= cols[0] - 1) & (pieces[:, 0] <= cols[-1] + 1) & (
+        pieces[:, 3] >= rows[0] - 1) & (pieces[:, 2] <= rows[-1] + 1)
+    drawn = _render_each(pieces[near][None], rows, cols)[0]
+    box = np.ix_(rows.astype(int), cols.astype(int))
+    error = drawn - coverage[box]
+    weight = (~unknown[box]).astype(np.float64)
+    return float((weight * np.where(error > 0, error, -UNEXPLAINED_INK * error) ** 2).sum())
 
 
 #: Plateaus narrower than this many line widths (plus 4 pixels) are refitted.
