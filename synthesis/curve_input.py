@@ -73,11 +73,16 @@ class CleanCurve:
         [0, 1] starting at 1.
     changes : tuple of str
         One sentence per repair made to the points as given.
+    step_end : numpy.ndarray
+        True where a point merges points given at the same time: the lower
+        corner of a step whose two corners were given at one time, so the
+        curve runs flat from the point before it and drops there.
     """
 
     time: np.ndarray
     survival: np.ndarray
     changes: tuple[str, ...]
+    step_end: np.ndarray
 
     def frame(self) -> pd.DataFrame:
         """The cleaned points as a DataFrame with columns ``time, survival``."""
@@ -256,6 +261,7 @@ def clean_curve(curve: pd.DataFrame, *, percent: bool | None = None, source: str
         )
 
     last_of_time = np.concatenate((time[1:] != time[:-1], [True]))
+    step_end = np.concatenate(([False], time[1:] == time[:-1]))[last_of_time]
     if not last_of_time.all():
         changes.append(
             f"merged {int((~last_of_time).sum())} point(s) sharing a time with another "
@@ -266,6 +272,7 @@ def clean_curve(curve: pd.DataFrame, *, percent: bool | None = None, source: str
     if time[0] > 0:
         time = np.concatenate(([0.0], time))
         survival = np.concatenate(([1.0], survival))
+        step_end = np.concatenate(([False], step_end))
         changes.append("added the starting point (0, 1)")
     elif survival[0] < 1:
         changes.append(f"set survival at time 0 from {survival[0]:g} to 1")
@@ -276,7 +283,8 @@ def clean_curve(curve: pd.DataFrame, *, percent: bool | None = None, source: str
             "needs points after time 0; digitize the curve from its start to its end",
             source=source,
         )
-    return CleanCurve(time=time, survival=survival, changes=tuple(changes))
+    step_end[0] = False
+    return CleanCurve(time=time, survival=survival, changes=tuple(changes), step_end=step_end)
 
 
 def _swap_crossed_corners(time: np.ndarray, survival: np.ndarray, margin: float) -> tuple[np.ndarray, int]:
