@@ -1,11 +1,13 @@
 """Ground truth for reconstruction: simulated trials, their KM curves, digitized.
 
 Shared by ``tests/test_reconstruct_groundtruth.py``, ``bench/bench_reconstruct.py``
-and ``bench/make_synthetic_example.py``. Everything here is SYNTHETIC: random
-patients from Weibull event times with an optional cure fraction (the plateau
-of CAR-T curves), staggered accrual and drop-out; a reviewer's digitizing is
-imitated by clicking the step corners (or, for curves with more steps than
-clicks, points along the curve) with small noise in both directions.
+and ``bench/make_synthetic_example.py``; :func:`ground_truth_suite` is the
+suite the tests assert on and the benchmark sweeps over seeds. Everything
+here is SYNTHETIC: random patients from Weibull event times with an optional
+cure fraction (the plateau of CAR-T curves), staggered accrual and drop-out;
+a reviewer's digitizing is imitated by clicking the step corners (or, for
+curves with more steps than clicks, points along the curve) with small noise
+in both directions.
 """
 
 from __future__ import annotations
@@ -141,3 +143,64 @@ def km_median(ipd: pd.DataFrame) -> float:
     """Median of the KM curve (NaN if not reached), as R's survfit."""
     median = kaplan_meier(ipd["time"], ipd["event"]).median.estimate
     return float("nan") if median is None else median
+
+
+#: Inputs a reviewer may have: the risk table or only n, the total events,
+#: and the censor marks.
+SUITE_MODES = ("table", "table+marks", "n+events", "n+events+marks")
+
+
+def suite_inputs(arm: pd.DataFrame, scenario: Scenario, mode: str, rng: np.random.Generator) -> dict:
+    """Keyword arguments of ``reconstruct_ipd`` for one arm in one input mode."""
+    inputs = {}
+    if mode.startswith("table"):
+        inputs["at_risk"] = at_risk_table(arm, scenario.tick, scenario.table_to_axis_end)
+    else:
+        inputs["n_start"] = len(arm)
+        inputs["total_events"] = int(arm["event"].sum())
+    if mode.endswith("marks"):
+        inputs["censor_times"] = censor_marks(arm, rng)
+    return inputs
+
+
+def ground_truth_suite(seed: int, reconstruct, modes=SUITE_MODES) -> pd.DataFrame:
+    """Every scenario of :data:`SCENARIOS`, two arms (hazard ratio 0.6), digitized and rebuilt.
+
+    ``reconstruct(points, **inputs)`` is ``synthesis.reconstruct.reconstruct_ipd``
+    (or a variant of it). One row per (scenario, mode, arm) with the errors
+    against the simulated patients: events, median, landmark survival at a
+    quarter and half of the follow-up, |log HR error| of the pair, the
+    largest KM gap and the largest at-risk difference.
+    """
+    rng = np.random.default_rng(seed)
+    rows = []
+    for scenario in SCENARIOS:
+        arms = (simulate_arm(scenario, rng), simulate_arm(scenario, rng, hazard_ratio=0.6))
+        points = [digitize(arm, scenario.clicks, rng) for arm in arms]
+        true_log_hr = cox_log_hr(*arms)
+        for mode in modes:
+            rebuilt = [
+                reconstruct(p, **suite_inputs(arm, scenario, mode, rng))
+                for arm, p in zip(arms, points, strict=True)
+            ]
+            log_hr_error = abs(cox_log_hr(rebuilt[0].ipd, rebuilt[1].ipd) - true_log_hr)
+            for label, arm, result in zip("ab", arms, rebuilt, strict=True):
+                landmarks = np.array([0.25, 0.5]) * arm["time"].max()
+                rows.append(
+                    {
+                        "scenario": scenario.name,
+                        "mode": mode,
+                        "arm": label,
+                        "n": len(arm),
+                        "event_error": abs(result.events - int(arm["event"].sum())),
+                        "median_true": km_median(arm),
+                        "median_rebuilt": km_median(result.ipd),
+                        "landmark_error": np.abs(km_at(result.ipd, landmarks) - km_at(arm, landmarks)).max(),
+                        "log_hr_error": log_hr_error,
+                        "max_km_gap": result.max_km_gap,
+                        "max_at_risk_difference": result.max_at_risk_difference,
+                    }
+                )
+    frame = pd.DataFrame(rows)
+    frame["median_error"] = (frame["median_rebuilt"] - frame["median_true"]).abs() / frame["median_true"]
+    return frame
