@@ -28,22 +28,17 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from scipy import ndimage
 
 from synthesis.calibration import AxisCalibration
+from synthesis.censor_marks import MarkBars, censor_marks, find_mark_bars
+from synthesis.dashed_lines import DASHED_GAP_SHARE
 from synthesis.errors import InvalidInputError
-from synthesis.step_trace import (
-    DASHED_GAP_SHARE,
+from synthesis.line_evidence import (
     ColumnRuns,
     CurveEvidence,
-    MarkBars,
-    StepCurve,
     TraceSettings,
-    censor_marks,
-    curve_rows,
-    curve_zone,
-    find_mark_bars,
     measure_line_width,
-    steps_from_path,
-    trace_curves,
 )
+from synthesis.step_corners import StepCurve, curve_rows, curve_zone, steps_from_path
+from synthesis.step_trace import trace_curves
 
 #: Larger files are not figures (a 300 dpi full-page scan as PNG is ~10 MB).
 MAX_FILE_BYTES = 20_000_000

@@ -1,0 +1,184 @@
+"""Find the censor marks ('+', '|') of a curve colour.
+
+Before tracing, marks are found by the shape of their vertical bar
+(:func:`find_mark_bars`) and their bars left out of the evidence
+(:meth:`MarkBars.remove_from`), so that they are not taken for drops nor
+pull the reading of a level. After tracing, marks not found by shape are
+what sticks out above the traced line (:func:`censor_marks`). This module
+owns both.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import ndimage
+
+from synthesis.line_evidence import ColumnRuns, CurveEvidence, TraceSettings
+from synthesis.step_corners import StepCurve, curve_rows
+
+
+@dataclass(frozen=True)
+class MarkBars:
+    """Censor marks found by their shape, before tracing.
+
+    ``centres`` holds one (column, row) per mark, ``pixels`` the marks'
+    pixels that stick out of the line they sit on.
+    """
+
+    centres: np.ndarray
+    pixels: np.ndarray
+
+    def remove_from(self, evidence: CurveEvidence) -> CurveEvidence:
+        """The evidence without the marks' bars (the line through them stays).
+
+        The bars are not ink to follow, and unknown when the line is read
+        to a fraction of a pixel.
+        """
+        return CurveEvidence(
+            own=np.where(self.pixels, 0.0, evidence.own).astype(np.float32),
+            mask=evidence.mask & ~self.pixels, other=evidence.other, lines=evidence.lines,
+            marks=self.pixels,
+        )
+
+
+def find_mark_bars(evidence: CurveEvidence, runs: ColumnRuns, settings: TraceSettings) -> MarkBars:
+    """Find censor marks ('+', '|') by their vertical bar.
+
+    All marks of a figure are drawn alike: their bars are the most common
+    length among the colour's vertical runs that stick out of the line (drop
+    lines vary with the drop). A bar of that length is a mark when the line
+    runs through its middle on both sides; a drop line has the upper level
+    on its left at the top and the lower level on its right at the bottom.
+    Found before tracing, the bars cannot be taken for drops (dotted lines
+    show little else near a drop) nor pull the reading of a level. ``runs``
+    are the vertical runs of ``evidence.mask``.
+    """
+    empty = MarkBars(np.empty((0, 2)), np.zeros_like(evidence.mask))
+    cols = np.concatenate([np.full(len(s), x) for x, s in enumerate(runs.starts)] or [[]]).astype(int)
+    starts = np.concatenate(runs.starts or [[]]).astype(int)
+    ends = np.concatenate(runs.ends or [[]]).astype(int)
+    lengths = ends - starts + 1
+    long = lengths >= settings.width + 3
+    if long.sum() < MIN_MARK_RUNS:
+        return empty
+    counts = np.bincount(lengths[long])
+    smoothed = counts + np.append(counts[1:], 0) + np.append(0, counts[:-1])
+    typical = int(np.argmax(smoothed))
+    pick = long & (np.abs(lengths - typical) <= 1)
+    if pick.sum() < MIN_MARK_RUNS:
+        return empty
+    centres, pixels = [], np.zeros_like(evidence.mask)
+    for bar in _bars(cols[pick], starts[pick], ends[pick]):
+        bar_cols, bar_starts, bar_ends = bar
+        centre = float(np.mean((bar_starts + bar_ends) / 2))
+        left, right = int(bar_cols.min()), int(bar_cols.max())
+        if not (_line_beside(evidence.own, centre, left, -1, settings)
+                and _line_beside(evidence.own, centre, right, 1, settings)):
+            continue
+        top, bottom = int(bar_starts.min()) - 1, int(bar_ends.max()) + 1
+        rows = np.arange(max(top, 0), min(bottom, evidence.mask.shape[0] - 1) + 1)
+        outside = rows[np.abs(rows - centre) > settings.width / 2 + 0.5]
+        span = slice(max(left - 1, 0), right + 2)
+        pixels[outside, span] = True
+        weight = evidence.own[max(top, 0):bottom + 1, left:right + 1].sum(axis=0)
+        centres.append((float((weight * np.arange(left, right + 1)).sum() / weight.sum()), centre))
+    if not centres:
+        return empty
+    return MarkBars(np.array(centres), pixels)
+
+
+#: Fewest vertical runs of one length that make a set of censor marks.
+MIN_MARK_RUNS = 6
+
+
+def _bars(cols: np.ndarray, starts: np.ndarray, ends: np.ndarray):
+    """Group runs of adjacent columns that overlap into bars."""
+    order = np.argsort(cols, kind="stable")
+    cols, starts, ends = cols[order], starts[order], ends[order]
+    groups: list[list[int]] = []
+    for i in range(cols.size):
+        for group in groups[-3:]:
+            j = group[-1]
+            if cols[i] - cols[j] == 1 and starts[i] <= ends[j] and ends[i] >= starts[j]:
+                group.append(i)
+                break
+        else:
+            groups.append([i])
+    for group in groups:
+        yield cols[group], starts[group], ends[group]
+
+
+def _line_beside(own: np.ndarray, centre: float, edge: int, side: int, settings: TraceSettings) -> bool:
+    """Whether a flat line at ``centre`` shows within a dash gap beside column ``edge``.
+
+    Flat: covering the centre row and with paper just above and below, which
+    the bar of a neighbouring mark or a drop line does not have.
+    """
+    # Bars and crossbars are snapped to pixels separately: a pixel either way.
+    clear = settings.width / 2 + 2
+    lo, hi = int(np.floor(centre)), int(np.ceil(centre))
+    above, below = round(float(centre - clear)), round(float(centre + clear))
+    if above < 0 or below >= own.shape[0]:
+        return False
+    reach = settings.dash_gap + 2
+    cols = np.arange(edge + side, edge + side * (reach + 1), side)
+    cols = cols[(cols >= 0) & (cols < own.shape[1])]
+    if cols.size == 0:
+        return False
+    flat = (own[lo:hi + 1, cols].max(axis=0) >= 0.5) & (own[above, cols] < 0.5) & (own[below, cols] < 0.5)
+    return bool(flat.any())
+
+
+def censor_marks(mask: np.ndarray, own: np.ndarray, step: StepCurve, settings: TraceSettings,
+                 exclude: np.ndarray | None = None) -> np.ndarray:
+    """Columns of the censor marks on a traced curve.
+
+    A censor mark ('+', '|') sticks out above the line; a drop never does.
+    Pixels of the colour within reach above the line (its band widened by
+    the blur), touching it, are grouped into connected pieces; each piece is
+    a mark at its coverage-weighted centre column, and a piece several marks
+    wide (marks drawn side by side) is split evenly.
+
+    Parameters
+    ----------
+    exclude : numpy.ndarray, optional
+        Pixels of another curve of the same colour, not to be taken for marks.
+    """
+    height, n_cols = mask.shape
+    upper, _ = curve_rows(step, n_cols)
+    band_top = upper - settings.width / 2 - 1.5
+    reach = max(8.0, 3 * settings.width)
+    rows = np.arange(height)[:, None]
+    zone = (rows < band_top[None, :]) & (rows >= band_top[None, :] - reach)
+    above = mask & zone
+    if exclude is not None:
+        above &= ~exclude
+    pieces, n = ndimage.label(above, structure=np.ones((3, 3), dtype=bool))
+    if n == 0:
+        return np.empty(0)
+    marks, widths = [], []
+    for k, found in enumerate(ndimage.find_objects(pieces), start=1):
+        ys, xs = found
+        piece = pieces[found] == k
+        cols = np.arange(xs.start, xs.stop)
+        # Touching the line: its lowest pixel sits just above the band.
+        lowest = ys.start + np.max(np.nonzero(piece)[0])
+        if lowest < np.nanmin(band_top[cols]) - 2 or ys.stop - ys.start < 2:
+            continue
+        weight = (own[found] * piece).sum(axis=0)
+        marks.append(((weight * cols).sum() / weight.sum(), xs.start, xs.stop - 1))
+        widths.append(xs.stop - xs.start)
+    if not marks:
+        return np.empty(0)
+    typical = float(np.median(widths))
+    columns = []
+    for centre, first, last in marks:
+        count = round(float((last - first + 1) / typical)) if typical > 0 else 1
+        if count <= 1:
+            columns.append(centre)
+        else:
+            part = (last - first + 1) / count
+            columns += [first - 0.5 + part * (i + 0.5) for i in range(count)]
+    return np.sort(np.array(columns, dtype=float))

@@ -1,0 +1,148 @@
+"""Dashed lines: bridging their gaps, telling them apart, sorting two curves by dash.
+
+For a dashed line, gaps between its pieces are bridged along the line's
+direction (:func:`bridged_coverage`) so that the tracer can follow it;
+:func:`looks_dashed` says whether a traced line leaves such gaps. Two curves
+in one colour (a solid and a dashed arm, say) are sorted into the two
+curves by their dash pattern, which may swap only where their envelopes
+meet (:func:`split_by_dash_pattern`, a two-state Viterbi pass; Forney 1973,
+Proc IEEE 61:268).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import ndimage
+
+from synthesis.line_evidence import (
+    SEEN,
+    CurveEvidence,
+    TraceSettings,
+    band_coverage,
+    column_spans,
+)
+
+#: Evidence of a pixel filled in by bridging a dash gap.
+BRIDGED_EVIDENCE = 0.9
+#: A dashed line leaves more than this share of its columns empty (matplotlib
+#: "--": about 0.3; solid: none).
+DASHED_GAP_SHARE = 0.06
+
+
+def bridged_coverage(evidence: CurveEvidence, settings: TraceSettings) -> np.ndarray:
+    """Own coverage with dash gaps filled in, along the line's direction only.
+
+    A grey closing along rows joins flat pieces (at most a line width tall:
+    dashes of a flat stretch, dots), one along columns joins narrow pieces
+    (dashes of a drop, dots), each with zero padding so that a line near the
+    plot edge is not joined to its mirror image. A drop line is not flat and
+    a flat line not narrow, so the notches of a staircase stay open.
+    """
+    length = settings.dash_gap + 1
+    thin = settings.width + 1
+    closed = []
+    for axis, runs_axis in ((1, 0), (0, 1)):
+        # Pieces whose extent across the bridging direction is at most a line width.
+        piece = evidence.mask & (_run_lengths(evidence.mask, runs_axis) <= thin)
+        # Their anti-aliased edges across the bridging direction belong to them.
+        grown_piece = ndimage.maximum_filter1d(piece.view(np.uint8), 3, axis=runs_axis)
+        anchor = np.where(grown_piece > 0, evidence.own, 0.0)
+        grown = ndimage.maximum_filter1d(anchor, length, axis=axis, mode="constant", cval=0.0)
+        closed.append(ndimage.minimum_filter1d(grown, length, axis=axis, mode="constant", cval=0.0))
+    return np.maximum(evidence.own, BRIDGED_EVIDENCE * np.maximum(*closed))
+
+
+def _run_lengths(mask: np.ndarray, axis: int) -> np.ndarray:
+    """Length of the run of ``True`` along ``axis`` that each pixel belongs to."""
+    line = np.zeros((3, 3), dtype=bool)
+    if axis == 0:
+        line[:, 1] = True
+    else:
+        line[1, :] = True
+    runs, n = ndimage.label(mask, structure=line)
+    sizes = np.bincount(runs.ravel(), minlength=n + 1)
+    sizes[0] = 0
+    return sizes[runs]
+
+
+def looks_dashed(path: np.ndarray, evidence: CurveEvidence, settings: TraceSettings) -> bool:
+    """Whether the line along a path leaves gaps where nothing hides it (a dashed line)."""
+    seen = band_coverage(evidence.own, path, settings) >= SEEN
+    if not seen.any():
+        return False
+    end = np.nonzero(seen)[0][-1] + 1
+    free = band_coverage(evidence.hidden_coverage, path, settings)[:end] < SEEN
+    return free.sum() > 0 and 1 - seen[:end][free].mean() > DASHED_GAP_SHARE
+
+
+def split_by_dash_pattern(
+    upper: np.ndarray, lower: np.ndarray, own: np.ndarray, settings: TraceSettings
+) -> tuple[np.ndarray, np.ndarray]:
+    """Sort the two envelopes of a colour's ink into its two curves.
+
+    Where the envelopes are apart, each is one curve; which one may change
+    only where they meet or drop past each other (two curves crossing). A
+    dashed curve leaves gaps along its path and a solid one does not: per
+    stretch between meeting points, the difference in gap columns is the
+    evidence, and a two-state Viterbi pass (Forney 1973, Proc IEEE 61:268)
+    assigns the stretches, a change of identity costing
+    :data:`SWITCH_GAPS` gap columns. Only columns where both curves are
+    still drawn count.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        Rows per column of the curve with more gaps (the dashed one; the
+        upper envelope at the start when neither is), then of the other.
+    """
+    seen_upper = band_coverage(own, upper, settings) >= SEEN
+    seen_lower = band_coverage(own, lower, settings) >= SEEN
+    if not seen_upper.any() or not seen_lower.any():
+        return upper, lower
+    drawn = min(np.nonzero(seen_upper)[0][-1], np.nonzero(seen_lower)[0][-1])
+    apart = lower - upper > settings.width + 2
+    # A crossing: the upper envelope drops onto or past the lower one's old row.
+    crossing = np.zeros_like(apart)
+    crossing[1:] = (np.diff(upper) > 0) & (np.diff(lower) > 0) & (upper[1:] >= lower[:-1] - 2)
+    stretches = column_spans(np.nonzero(apart & ~crossing)[0])
+    stretches = [(a, min(b, drawn)) for a, b in stretches if a <= drawn]
+    if not stretches:
+        return upper, lower
+    # Positive: the upper envelope has more gaps (is the dashed curve) there.
+    evidence = np.array([
+        float(seen_lower[a:b + 1].sum() - seen_upper[a:b + 1].sum()) for a, b in stretches
+    ])
+    states = _two_state_viterbi(evidence, SWITCH_GAPS)
+    # Each column takes the state of its stretch, or of the next one between stretches.
+    state = np.full(upper.size, states[-1])
+    begin = 0
+    for (_, b), s in zip(stretches, states):
+        state[begin:b + 1] = s
+        begin = b + 1
+    swap = state == 1
+    first, second = upper.copy(), lower.copy()
+    first[swap], second[swap] = lower[swap], upper[swap]
+    return np.maximum.accumulate(first), np.maximum.accumulate(second)
+
+
+#: Gap columns of evidence a change of identity between two stretches costs.
+SWITCH_GAPS = 3.0
+
+
+def _two_state_viterbi(evidence: np.ndarray, switch: float) -> list[int]:
+    """States (0: the first curve is the upper envelope; 1: the lower) per stretch.
+
+    State 0 costs the evidence against the upper envelope being the dashed
+    curve, state 1 the evidence for it; changing state costs ``switch``.
+    """
+    emit = np.column_stack([np.maximum(-evidence, 0), np.maximum(evidence, 0)])
+    cost = emit[0].copy()
+    back = []
+    for e in emit[1:]:
+        stay, swap = cost, cost[::-1] + switch
+        back.append(swap < stay)
+        cost = np.minimum(stay, swap) + e
+    states = [int(np.argmin(cost))]
+    for swapped in reversed(back):
+        states.append(1 - states[-1] if swapped[states[-1]] else states[-1])
+    return states[::-1]

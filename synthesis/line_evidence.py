@@ -1,0 +1,145 @@
+"""What the plot area shows of one curve colour, and how it is measured along a path.
+
+This module owns the pixel evidence the tracer works on (:class:`CurveEvidence`:
+the colour's anti-aliased coverage, what may hide it, the censor marks taken
+out), the pixel sizes derived from the measured line width
+(:class:`TraceSettings`, :func:`measure_line_width`), the vertical runs of a
+colour per column (:class:`ColumnRuns`) and the reading of a line along a
+traced path (:func:`band_coverage`, :data:`SEEN`, :func:`column_spans`).
+Every other part of the step-function tracer (:mod:`synthesis.step_trace`)
+builds on these.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+#: Share of the line's band covered from which the line counts as seen.
+SEEN = 0.35
+
+
+@dataclass
+class ColumnRuns:
+    """Vertical runs of ``True`` pixels per column: ``starts[x]``, ``ends[x]`` (inclusive)."""
+
+    starts: list[np.ndarray]
+    ends: list[np.ndarray]
+
+    @classmethod
+    def of(cls, mask: np.ndarray) -> ColumnRuns:
+        # Column-major and contiguous, so that runs come out sorted by column.
+        padded = np.zeros((mask.shape[1], mask.shape[0] + 2), dtype=np.int8)
+        padded[:, 1:-1] = mask.T
+        edges = np.diff(padded, axis=1)
+        xs, ys = np.nonzero(edges)
+        rising = edges[xs, ys] == 1
+        columns = np.arange(1, mask.shape[1])
+        starts = np.split(ys[rising], np.searchsorted(xs[rising], columns))
+        ends = np.split(ys[~rising] - 1, np.searchsorted(xs[~rising], columns))
+        return cls(starts, ends)
+
+    def heights(self) -> np.ndarray:
+        return np.concatenate([e - s + 1 for s, e in zip(self.starts, self.ends)] or [[]])
+
+
+@dataclass(frozen=True)
+class CurveEvidence:
+    """What the plot area shows of one curve colour (plot-area pixels).
+
+    Attributes
+    ----------
+    own : numpy.ndarray
+        Coverage (0-1, float) of each pixel by the curve's colour, anti-aliased
+        edges included.
+    mask : numpy.ndarray
+        Pixels of the curve's colour at full strength (bool).
+    other : numpy.ndarray
+        Coverage by the other curve colours.
+    lines : numpy.ndarray
+        Pixels of axis, frame and grid lines that were removed (bool).
+    marks : numpy.ndarray, optional
+        Pixels of censor marks taken out of ``own`` (bool): not ink to follow,
+        and unknown when the line is read to a fraction of a pixel.
+    """
+
+    own: np.ndarray
+    mask: np.ndarray
+    other: np.ndarray
+    lines: np.ndarray
+    marks: np.ndarray | None = None
+
+    def unknown(self) -> np.ndarray:
+        """Pixels whose coverage by the curve cannot be read: hidden, or a mark's."""
+        hidden = self.hidden_coverage >= 0.5
+        return hidden if self.marks is None else hidden | self.marks
+
+    @cached_property
+    def hidden_coverage(self) -> np.ndarray:
+        """Coverage by anything that may hide the curve: other curves and axis lines."""
+        return np.maximum(self.other, self.lines.astype(np.float32))
+
+
+@dataclass(frozen=True)
+class TraceSettings:
+    """Pixel sizes derived from the measured line width ``width`` (may be fractional)."""
+
+    width: float
+
+    @property
+    def half(self) -> int:
+        """Rows a flat line covers on each side of its centre row."""
+        return max(0, int(np.ceil(self.width / 2 - 0.5)))
+
+    @property
+    def template(self) -> np.ndarray:
+        """Coverage of the rows of a flat line centred on a row (its band)."""
+        k = np.arange(-self.half, self.half + 1)
+        return np.clip(self.width / 2 + 0.5 - np.abs(k), 0.0, 1.0)
+
+    @property
+    def dash_gap(self) -> int:
+        """Longest dash gap bridged: matplotlib's are 1.6-1.65 line widths."""
+        return max(4, int(np.ceil(1.8 * self.width)) + 1)
+
+
+def measure_line_width(own: np.ndarray, runs: ColumnRuns) -> float:
+    """Line width in pixels, to a fraction of a pixel.
+
+    Where a column holds one flat run of the colour (``runs``, the most
+    common run height), its summed coverage, a pixel either side included,
+    is the width of the anti-aliased line.
+    """
+    heights = runs.heights()
+    if heights.size == 0:
+        return 1.0
+    mode = int(np.bincount(heights.astype(int)).argmax())
+    single = [(x, s[0]) for x, (s, e) in enumerate(zip(runs.starts, runs.ends))
+              if s.size == 1 and e[0] - s[0] + 1 == mode]
+    if not single:
+        return float(mode)
+    cols, tops = np.array(single).T
+    rows = np.clip(tops[:, None] + np.arange(-1, mode + 1)[None, :], 0, own.shape[0] - 1)
+    return float(np.median(own[rows, cols[:, None]].sum(axis=1)))
+
+
+def band_coverage(coverage: np.ndarray, path: np.ndarray, settings: TraceSettings) -> np.ndarray:
+    """Share of the line's band covered at the path's row, per column."""
+    template = settings.template
+    rows = path[None, :] + np.arange(-settings.half, settings.half + 1)[:, None]
+    inside = (rows >= 0) & (rows < coverage.shape[0])
+    cols = np.broadcast_to(np.arange(path.size), rows.shape)
+    values = np.where(inside, coverage[np.clip(rows, 0, coverage.shape[0] - 1), cols], 0.0)
+    return (template[:, None] * values).sum(axis=0) / template.sum()
+
+
+def column_spans(columns: np.ndarray) -> list[tuple[int, int]]:
+    """Consecutive column indices grouped as (first, last)."""
+    if columns.size == 0:
+        return []
+    breaks = np.nonzero(np.diff(columns) > 1)[0]
+    firsts = np.concatenate([[columns[0]], columns[breaks + 1]])
+    lasts = np.concatenate([columns[breaks], [columns[-1]]])
+    return [(int(a), int(b)) for a, b in zip(firsts, lasts)]

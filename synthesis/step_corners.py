@@ -1,0 +1,243 @@
+"""Read a traced path, at whole pixels, to the step corners of the curve.
+
+The path of :func:`synthesis.step_trace.trace_path` is read to subpixel
+precision (:func:`steps_from_path`): each flat run's level from the edges of
+the anti-aliased line across it (median over its columns, which censor marks
+do not move), made non-increasing in survival by pool-adjacent-violators
+(Barlow et al. 1972); each drop is placed, and plateaus narrower than a few
+line widths refitted, by :mod:`synthesis.step_fit`. This module owns the
+traced curve (:class:`StepCurve`), the reading of its levels and the rows
+and pixels it covers (:func:`curve_rows`, :func:`curve_zone`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from synthesis.dashed_lines import looks_dashed
+from synthesis.line_evidence import (
+    SEEN,
+    CurveEvidence,
+    TraceSettings,
+    band_coverage,
+    column_spans,
+)
+from synthesis.step_fit import drop_position, refine_narrow, split_merged_drops
+
+#: Coverage below which a pixel is paper when reading a line's edges.
+PAPER = 0.2
+
+
+@dataclass(frozen=True)
+class StepCurve:
+    """A traced curve in plot-area pixels.
+
+    ``corner_x``/``corner_y`` are the step corners (two per drop),
+    ``start_hidden`` says that the first drop, from survival 1, was not
+    drawn, ``lost`` and ``hidden`` are the column spans where the curve was
+    not seen and where it was followed under another curve, ``hidden_tail``
+    where it may go on hidden after it was last seen.
+    """
+
+    corner_x: np.ndarray
+    corner_y: np.ndarray
+    start_hidden: bool
+    lost: list[tuple[int, int]]
+    hidden: list[tuple[int, int]]
+    hidden_tail: tuple[int, int] | None
+    gap_share: float
+    line_width: float
+
+
+def steps_from_path(
+    path: np.ndarray,
+    evidence: CurveEvidence,
+    settings: TraceSettings,
+    bridged: np.ndarray,
+    start_row: float,
+) -> StepCurve | None:
+    """Read the step corners of a traced path; ``None`` if the colour is never on it.
+
+    The path ends at the last column where the curve's own colour covers it.
+    Flat runs of the path are plateaus; their levels are read from the
+    line's edges (:func:`_plateau_level`), made non-increasing in survival
+    (:func:`_monotone`) and each drop is placed by
+    :func:`~synthesis.step_fit.drop_position`.
+    A path that leaves the first column already below survival 1 (``start_row``)
+    dropped within it: the curve starts at survival 1 and that drop is
+    placed like the others, a fraction of a pixel after time 0.
+    """
+    seen_own = band_coverage(evidence.own, path, settings) >= SEEN
+    if not seen_own.any():
+        return None
+    last = int(np.nonzero(seen_own)[0][-1])
+    seen_bridged = band_coverage(bridged, path, settings) >= SEEN
+    seen_other = band_coverage(evidence.other, path, settings) >= SEEN
+    seen_line = band_coverage(evidence.lines.astype(np.float32), path, settings) >= SEEN
+    hidden = ~seen_bridged & seen_other
+    # At survival 1 the curve runs under the top of the frame, as expected.
+    lost = ~seen_bridged & ~seen_other & ~seen_line & (path > round(start_row) + 1)
+    tail = _hidden_tail(path, seen_other, last)
+
+    path = path[: last + 1]
+    breaks = np.nonzero(np.diff(path))[0] + 1
+    starts = np.concatenate([[0], breaks])
+    ends = np.concatenate([breaks - 1, [last]])
+    cover = evidence.hidden_coverage
+    unknown = evidence.unknown()
+    combined = np.maximum(evidence.own, cover)
+    levels = np.array([
+        _plateau_level(evidence.own, unknown, combined, path[a], a, b, settings)
+        for a, b in zip(starts, ends)
+    ])
+    top = round(float(start_row))
+    opens_low = path[0] > top + 1
+    # Whether the first drop is drawn (else the curve is first seen below survival 1).
+    start_hidden = opens_low and evidence.own[top + 1:path[0], :2].max(axis=1).mean() < 0.5
+    if opens_low:
+        starts, ends = np.concatenate([[0], starts]), np.concatenate([[-1], ends])
+        levels = np.concatenate([[start_row], levels])
+    weights = np.maximum(ends - starts + 1, 1)
+    levels = _monotone(levels, weights)
+    keep = np.concatenate([[True], np.diff(levels) > 0.3])
+    group = np.cumsum(keep) - 1
+    levels = np.array([np.average(levels[group == g], weights=weights[group == g])
+                       for g in range(group[-1] + 1)])
+    starts, ends = starts[keep], np.append(starts[keep][1:] - 1, last)
+    dashed = looks_dashed(path, evidence, settings)
+    fit = bridged if dashed else evidence.own
+    drops = [
+        drop_position(fit, unknown, combined, levels[k], levels[k + 1], starts[k], starts[k + 1],
+                      ends[k + 1], settings)
+        for k in range(len(levels) - 1)
+    ]
+    levels, drops = refine_narrow(levels, np.array(drops, dtype=float), float(last), fit,
+                                  unknown, settings)
+    if not dashed:
+        levels, drops = split_merged_drops(levels, drops, float(last), fit, unknown, settings)
+    xs = np.repeat(np.concatenate([[0.0], drops, [float(last)]]), 2)[1:-1]
+    ys = np.repeat(levels, 2)
+    return StepCurve(
+        corner_x=np.asarray(xs, dtype=float),
+        corner_y=np.asarray(ys, dtype=float),
+        start_hidden=bool(start_hidden),
+        lost=column_spans(np.nonzero(lost[: last + 1])[0]),
+        hidden=column_spans(np.nonzero(hidden[: last + 1])[0]),
+        hidden_tail=tail,
+        gap_share=float(1 - seen_own[: last + 1].mean()),
+        line_width=settings.width,
+    )
+
+
+def _hidden_tail(path: np.ndarray, seen_other: np.ndarray, last: int) -> tuple[int, int] | None:
+    """Columns after the curve's end where it may go on at its last row under another curve."""
+    after = np.arange(last + 1, path.size)
+    on = after[(path[after] == path[last]) & seen_other[after]]
+    if on.size == 0 or on[0] > last + 2:
+        return None
+    span = column_spans(on)[0]
+    return span
+
+
+def _plateau_level(own: np.ndarray, unknown: np.ndarray, combined: np.ndarray, row: int,
+                   a: int, b: int, settings: TraceSettings) -> float:
+    """Subpixel row of a flat run at ``row`` over columns ``a..b``.
+
+    In each column the line's top edge lies ``S`` pixels of coverage above
+    the bottom of row ``row`` (``S`` summed from paper above down to that
+    row), and likewise its bottom edge; the centre is half a line width
+    from either. A column counts for an edge only with paper beyond it, so
+    censor marks' bars, the drop lines at the run's ends and ``unknown``
+    pixels (other curves or axis lines over the line) leave it out; the
+    median over columns is the level. Columns next to a drop give one edge
+    only; from both edges the line width cancels out. A run hidden all along
+    is read from the ink that hides it (``combined``).
+    """
+    edge = settings.half + 2
+    inset = settings.half + 1
+    if b - a >= 2 * inset + 2:
+        a, b = a + inset, b - inset
+    for coverage, hidden in ((own, unknown), (combined, None)):
+        top, bottom = _edge_levels(coverage, hidden, row, a, b, edge, settings.width)
+        both = ~np.isnan(top) & ~np.isnan(bottom)
+        if both.any():
+            return float(np.median((top[both] + bottom[both]) / 2))
+        tops, bottoms = top[~np.isnan(top)], bottom[~np.isnan(bottom)]
+        if tops.size and bottoms.size:
+            return float((np.median(tops) + np.median(bottoms)) / 2)
+        if tops.size or bottoms.size:
+            return float(np.median(tops if tops.size else bottoms))
+    return float(row)
+
+
+def _edge_levels(coverage: np.ndarray, unknown: np.ndarray | None, row: int, a: int, b: int,
+                 edge: int, width: float):
+    """Line centre per column read from its top and from its bottom edge (NaN: unreadable).
+
+    ``unknown`` pixels (covered by something else) make the half of the
+    window they are in unreadable.
+    """
+    lo, hi = row - edge, row + edge
+    if lo < 0 or hi >= coverage.shape[0]:
+        nan = np.full(b - a + 1, np.nan)
+        return nan, nan
+    window = coverage[lo:hi + 1, a:b + 1].astype(np.float64)
+    above = window[: edge + 1].sum(axis=0)  # rows lo..row
+    below = window[edge:].sum(axis=0)  # rows row..hi
+    # The edge is readable with paper beyond it and the line crossing ``row``.
+    top_ok = (window[0] < PAPER) & (above > 0.3) & (above < width - 0.3)
+    bottom_ok = (window[-1] < PAPER) & (below > 0.3) & (below < width - 0.3)
+    if unknown is not None:
+        hidden = unknown[lo:hi + 1, a:b + 1]
+        top_ok &= ~hidden[: edge + 1].any(axis=0)
+        bottom_ok &= ~hidden[edge:].any(axis=0)
+    top = np.where(top_ok, row + 0.5 + width / 2 - above, np.nan)
+    bottom = np.where(bottom_ok, row - 0.5 - width / 2 + below, np.nan)
+    return top, bottom
+
+
+def _monotone(levels: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Non-decreasing rows (survival never rises) closest to ``levels``.
+
+    Pool-adjacent-violators with each plateau weighted by its number of
+    columns: a subpixel reading that puts a narrow plateau a fraction of a
+    pixel above the one before it is pooled with it.
+    """
+    blocks: list[list[float]] = []  # [weighted mean, weight, count]
+    for level, weight in zip(levels, weights):
+        blocks.append([float(level), float(weight), 1])
+        while len(blocks) > 1 and blocks[-2][0] > blocks[-1][0]:
+            value, w, n = blocks.pop()
+            blocks[-1] = [
+                (blocks[-1][0] * blocks[-1][1] + value * w) / (blocks[-1][1] + w),
+                blocks[-1][1] + w,
+                blocks[-1][2] + n,
+            ]
+    return np.concatenate([np.full(int(n), value) for value, _, n in blocks])
+
+
+def curve_rows(step: StepCurve, n_cols: int) -> tuple[np.ndarray, np.ndarray]:
+    """Highest and lowest row of the drawn curve per column (NaN past its end).
+
+    A column within half a line width of a drop holds both levels.
+    """
+    x = np.arange(n_cols, dtype=float)
+    reach = step.line_width / 2 + 1
+    xs, ys = step.corner_x, step.corner_y
+    index_low = np.searchsorted(xs, x - reach, side="right") - 1
+    index_high = np.searchsorted(xs, x + reach, side="right") - 1
+    upper = ys[np.clip(index_low, 0, len(ys) - 1)]
+    lower = ys[np.clip(index_high, 0, len(ys) - 1)]
+    outside = x > xs[-1] + reach
+    return np.where(outside, np.nan, upper), np.where(outside, np.nan, lower)
+
+
+def curve_zone(step: StepCurve, shape: tuple[int, int]) -> np.ndarray:
+    """Pixels the drawn curve covers, widened by the blur around its line."""
+    upper, lower = curve_rows(step, shape[1])
+    pad = step.line_width / 2 + 1.5
+    rows = np.arange(shape[0])[:, None]
+    with np.errstate(invalid="ignore"):
+        return (rows >= upper[None, :] - pad) & (rows <= lower[None, :] + pad)
