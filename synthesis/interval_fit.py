@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from synthesis.censoring_spread import EVEN, Placement, edge_shares, place_censorings
+from synthesis.censoring_spread import EVEN, Density, Placement, edge_shares, place_censorings
 from synthesis.risk_grid import Grid
 
 #: The bracketed adjustment needs about log2 of its search range (under 40)
@@ -65,7 +65,7 @@ def _walk(grid: Grid, lo: int, hi: int, n: int, km_last: float, cen: np.ndarray)
 
 def fit_interval(
     grid: Grid, lo: int, hi: int, end: int, n: int, km_last: float, guess: int, target,
-    density: tuple[float, float] = EVEN,
+    density: Density = EVEN,
 ) -> tuple[int, float]:
     """Walk one interval with the censoring count of :func:`_search_count`, and keep the walk.
 
@@ -91,7 +91,7 @@ def _misfit(grid: Grid, lo: int, hi: int, km: list[float]) -> float:
 
 def _search_count(
     grid: Grid, lo: int, hi: int, end: int, n: int, km_last: float, guess: int, target,
-    density: tuple[float, float],
+    density: Density,
 ) -> tuple[int, tuple, Placement]:
     """Walk one interval, adjusting its censoring count as Guyot does.
 

@@ -437,6 +437,38 @@ def test_a_jump_in_the_censoring_hazard_stays_at_its_risk_time():
     assert result.max_at_risk_difference == 0
 
 
+def test_administrative_censoring_from_a_risk_time_starts_at_full_density():
+    # Uniform accrual over 12 months, minimum follow-up 36, data cut-off 48
+    # (the curve's end), no deaths, no dropouts: from 36 those followed reach
+    # the cut-off at the hazard 1 / (48 - t) while their number falls as
+    # 48 - t, so the 600 censorings of 36-42 are spread evenly over it. A
+    # linear hazard ramping up from the interval before (0) would start at
+    # about half that density and place them late.
+    flat = pd.DataFrame({"time": [0.0, 48.0], "survival": [1.0, 1.0]})
+    table = pd.DataFrame({"time": np.arange(0.0, 48.0, 6.0), "n_risk": [1200] * 7 + [600]})
+    result = reconstruct_ipd(flat, at_risk=table)
+    assert result.max_at_risk_difference == 0
+    expected = 36 + 6 * np.arange(1, 601) / 601
+    assert np.allclose(_censor_times_in(result, 36, 42), expected, atol=1e-6)
+
+
+def test_administrative_censoring_starting_inside_an_interval_starts_there():
+    # Accrual over 24 months, minimum follow-up 30, cut-off 54, ticks every
+    # 12: the interval 24-36 loses 600 of 2400, all after 30. The published
+    # counts put the change point at 54 - (54 - 36) / (1800 / 2400) = 30,
+    # and none of the censorings goes before it (a linear ramp puts a third
+    # of them there).
+    flat = pd.DataFrame({"time": [0.0, 54.0], "survival": [1.0, 1.0]})
+    table = pd.DataFrame({"time": [0.0, 12.0, 24.0, 36.0, 48.0], "n_risk": [2400, 2400, 2400, 1800, 600]})
+    result = reconstruct_ipd(flat, at_risk=table)
+    assert result.max_at_risk_difference == 0
+    times = _censor_times_in(result, 24, 36)
+    assert times.size == 600
+    # Within one tabulation step (12 / 128 months) of 30, then even up to 36.
+    assert times.min() > 30 - 12 / 128
+    assert abs(times.mean() - 33) < 0.05
+
+
 def test_risk_time_between_two_points_counts_the_drop_before_it():
     line = pd.DataFrame({"time": [0.0, 4.0, 8.0, 12.0], "survival": [1.0, 0.9, 0.8, 0.7]})
     table = pd.DataFrame({"time": [0.0, 6.0, 12.0], "n_risk": [100, 85, 70]})
