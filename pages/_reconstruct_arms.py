@@ -107,12 +107,13 @@ def save_arm(arm: dict, inputs: dict) -> bool:
 
 
 def rename_arm(arm_id: str, new: str, project: str | None) -> bool:
-    """Rename an arm here and in the project; whether it was renamed.
+    """Rename an arm here and in the project; whether it all went through.
 
     The project's copy moves to the new name (inputs and numbers saved under
     it, the old ones deleted) instead of staying behind under the old name.
     Its reconstruction is dropped with the old name: the arm is reconstructed
-    again under the new one.
+    again under the new one. ``False`` leaves a message on the page (a name in
+    use, or a project copy that could not be moved), which a rerun would wipe.
     """
     arms = session_dict(ARMS)
     arm, new = arms[arm_id], new.strip()
@@ -127,7 +128,7 @@ def rename_arm(arm_id: str, new: str, project: str | None) -> bool:
     if saved_before:
         inputs = run_or_report(inputs_of, arm)
         if inputs is None or not save_arm(arm, inputs):
-            return True  # renamed here; the message says why the project keeps the old name
+            return False  # renamed here; the message says why the project keeps the old name
         delete_saved("curve", old)
         if old in load_analyses(ARM_SETTINGS):
             delete_saved(f"analysis:{ARM_SETTINGS}", old)

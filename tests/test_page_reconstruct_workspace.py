@@ -180,3 +180,14 @@ def test_a_reconstruction_removed_on_the_workspace_page_leaves_compare_at_once()
     at.switch_page("pages/compare.py")
     at.run()
     assert "PFS arm (synthetic)" not in at.session_state[PSEUDO_IPD]
+
+
+def test_rename_whose_project_copy_cannot_move_says_why() -> None:
+    at = open_page(inputs={"PFS arm (synthetic)": digitized()})
+    at.button(key="rc_save_arm1").click().run()
+    at.text_area(key="rc_marks_arm1_0").input("6 months")  # not a number: the inputs cannot be saved
+    at.text_input(key="rc_name_arm1_0").input("PFS, cohort A (synthetic)")
+    at.button(key="rc_rename_arm1").click().run()
+    assert not at.exception
+    assert "censor-mark times" in " ".join(e.value for e in at.error)  # not wiped by a rerun
+    assert [c.arm for c in open_workspace().list_curves(PROJECT)] == ["PFS arm (synthetic)"]
