@@ -44,6 +44,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
+from synthesis import evidence
 from synthesis.errors import InvalidInputError, SynthesisError
 
 T = TypeVar("T")
@@ -436,9 +437,6 @@ _CURATED: dict[tuple, Any] = {}
 
 def _curated_base():
     """The curated evidence base (re-read when a file of ``data/`` changes)."""
-    # Imported here: reading evidence needs pandas only at write time.
-    from synthesis import evidence
-
     stamp = tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size)
                   for p in sorted(Path(evidence.DATA_DIR).glob("*.csv")))
     if stamp not in _CURATED:
