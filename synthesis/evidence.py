@@ -389,5 +389,22 @@ def _write_cache(path: Path, base: EvidenceBase) -> None:
         with partial.open("wb") as handle:
             pickle.dump(base, handle, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(partial, path)
+        _prune_cache(path.parent, keep=CACHE_KEEP)
     except OSError:
         pass
+
+
+#: Cached bases kept: enough for a few checkouts or data versions used side by
+#: side (each about 0.2 MB), so switching between them does not validate again.
+CACHE_KEEP = 8
+
+
+def _prune_cache(cache_dir: Path, keep: int) -> None:
+    """Delete all but the ``keep`` most recently written evidence caches in ``cache_dir``.
+
+    Every edit of a data file or of the validating code leaves its old cache
+    behind; without this the folder would only grow.
+    """
+    caches = sorted(cache_dir.glob("evidence-*.pickle"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for stale in caches[keep:]:
+        stale.unlink(missing_ok=True)

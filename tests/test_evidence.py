@@ -233,6 +233,30 @@ def test_an_unreadable_cache_is_ignored_and_rewritten(tmp_path, monkeypatch):
     assert cached.read_bytes() != b"not a pickle"
 
 
+def test_old_caches_are_pruned_to_the_newest_few(tmp_path, monkeypatch):
+    from synthesis import evidence as module
+
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    monkeypatch.setenv(module.CACHE_ENV, str(cache))
+    stale = [cache / f"evidence-{i:032x}.pickle" for i in range(module.CACHE_KEEP + 2)]
+    for age, path in enumerate(stale):
+        path.write_bytes(b"an older base")
+        os.utime(path, (1_000_000 + age, 1_000_000 + age))
+    unrelated = cache / "notes.txt"
+    unrelated.write_text("not a cache")
+    load_evidence()
+    kept = _cache_files(cache)
+    assert len(kept) == module.CACHE_KEEP
+    assert _cache_path_now(module) in kept  # the base just written stays
+    assert set(kept) - {_cache_path_now(module)} == set(stale[-(module.CACHE_KEEP - 1):])  # newest old ones
+    assert unrelated.exists()
+
+
+def _cache_path_now(module) -> Path:
+    return module._cache_path(module.DATA_DIR)
+
+
 def test_the_cache_can_be_switched_off(tmp_path, monkeypatch):
     from synthesis import evidence as module
 
