@@ -3,9 +3,10 @@
 import pandas as pd
 import streamlit as st
 
+from pages._pool_studies import ADHOC_COLUMNS, pick_studies, user_rows_editor
 from pages._shared import (
-    chart_downloads, curated_evidence, current_project, evidence_with_project, mark_user_rows,
-    run_or_report, saved_analysis_controls, session_dict,
+    chart_downloads, curated_evidence, current_project, evidence_with_project, run_or_report,
+    saved_analysis_controls, session_dict,
 )
 from synthesis.errors import InvalidInputError
 from synthesis.evidence import OUTCOMES, POPULATIONS
@@ -16,7 +17,6 @@ from synthesis.proportions import (
 )
 
 STATE = "pool_state"  # {"settings": {...}, "included": {(outcome, pop): [ids]}, "adhoc": DataFrame}
-ADHOC_COLUMNS = ["study", "events", "n", "product", "phase", "design"]
 #: Settings kept in a saved pooling under their own name, in the widget key ``pool_<name>``.
 WIDGET_SETTINGS = ("outcome", "population", "measure", "method", "hksj", "ci_method", "subgroup",
                    "level", "prediction")
@@ -88,53 +88,8 @@ population = right.selectbox("Population", populations, key="pool_population",
                              format_func=lambda p: f"{p}: {POPULATIONS.get(p, 'user-defined')}")
 
 st.subheader("Studies")
-included = state.setdefault("included", {})
-bases = state.setdefault("pick_base", {})
-pick_key = f"pool_pick_{outcome}_{population}"
-candidates = mark_user_rows(pooling_candidates(evidence, outcome, population), evidence, "study")
-base = bases.get((outcome, population))
-if pick_key not in st.session_state or base is None or \
-        base["result_id"].tolist() != candidates["result_id"].tolist():
-    # the editor's input must stay fixed while it lives, or edits get lost; it is rebuilt
-    # only when the candidates change (a row added to or removed from the project)
-    st.session_state.pop(pick_key, None)
-    chosen = included.get((outcome, population))
-    if chosen is not None:
-        # rows new since the last pick keep their default tick
-        seen = set((candidates if base is None else base)["result_id"])
-        candidates["include"] = candidates["result_id"].isin(chosen) | (
-            candidates["include"] & ~candidates["result_id"].isin(seen))
-    candidates["status"] = candidates["status"].map(
-        lambda s: "\u26a0 unverified" if s == "unverified" else s)
-    bases[(outcome, population)] = candidates
-candidates = bases[(outcome, population)]
-picked = st.data_editor(
-    candidates, key=pick_key, hide_index=True, width="stretch",
-    disabled=[c for c in candidates.columns if c != "include"],
-    column_order=["include", "study", "product", "phase", "design", "events", "n", "status",
-                  "origin", "why"],
-    column_config={"include": st.column_config.CheckboxColumn("include"),
-                   "origin": st.column_config.TextColumn(
-                       "origin", help="curated = data/; user = your project's rows"),
-                   "why": "not ticked because"},
-)
-included[(outcome, population)] = picked.loc[picked["include"], "result_id"].tolist()
-st.caption("All eligible rows are ticked by default; context sources and reports superseded "
-           "by a later report of the same trial are not, so no patient counts twice. "
-           "\u26a0 marks values not yet verified against the publication.")
-
-st.markdown("**Your rows** (a study the evidence base lacks; kept while you switch pages and "
-            "in a saved pooling)")
-st.caption("To keep a study as evidence for every page, with its quote and location, add it "
-           "on the Evidence page; it then appears above, marked 'your project'.")
-if "pool_adhoc" not in st.session_state:
-    state["adhoc_base"] = state.get("adhoc", pd.DataFrame(columns=ADHOC_COLUMNS)).copy()
-adhoc = st.data_editor(
-    state["adhoc_base"], key="pool_adhoc", num_rows="dynamic", hide_index=True, width="stretch",
-    column_config={"events": st.column_config.NumberColumn("events", step=1),
-                   "n": st.column_config.NumberColumn("n", step=1)},
-)
-state["adhoc"] = adhoc
+picked = pick_studies(state, evidence, outcome, population)
+adhoc = user_rows_editor(state)
 
 with st.expander("Method", expanded=True):
     st.markdown(DEFAULT_RATIONALE)
