@@ -1,8 +1,10 @@
 """Dashed lines: bridging their gaps, telling them apart, sorting two curves by dash.
 
 For a dashed line, gaps between its pieces are bridged along the line's
-direction (:func:`bridged_coverage`) so that the tracer can follow it;
-:func:`looks_dashed` says whether a traced line leaves such gaps. Two curves
+direction (:func:`bridged_coverage`) so that the tracer can follow it, and
+for the fits of the steps also where a drop's dash meets the level at a
+step's corner (:func:`bridge_drop_corners`); :func:`looks_dashed` says
+whether a traced line leaves such gaps. Two curves
 in one colour (a solid and a dashed arm, say) are sorted into the two
 curves by their dash pattern, which may swap only where their envelopes
 meet (:func:`split_by_dash_pattern`, a two-state Viterbi pass; Forney 1973,
@@ -50,6 +52,48 @@ def bridged_coverage(evidence: CurveEvidence, settings: TraceSettings) -> np.nda
         grown = ndimage.maximum_filter1d(anchor, length, axis=axis, mode="constant", cval=0.0)
         closed.append(ndimage.minimum_filter1d(grown, length, axis=axis, mode="constant", cval=0.0))
     return np.maximum(evidence.own, BRIDGED_EVIDENCE * np.maximum(*closed))
+
+
+def bridge_drop_corners(coverage: np.ndarray, evidence: CurveEvidence, settings: TraceSettings,
+                        near: np.ndarray) -> np.ndarray:
+    """Coverage with the dash gap at a step's corner closed, where a drop's dash ends or starts.
+
+    A drop's dash that ends (or starts) within a dash gap of the level it
+    meets leaves a gap at the step's corner that :func:`bridged_coverage`
+    does not close, the level's line being neither narrow nor flat there.
+    A fit comparing a drawing of the steps with the pixels
+    (:mod:`synthesis.step_fit`) counts a drop drawn over that gap as ink on
+    paper and pushes it aside, onto pixels unknown under a censor mark
+    (t = 18.1 months on seed 1: 4 px, 1.14 % of the axis). Within ``near``
+    (the traced drops' column bands), a pixel is filled in when a drop's
+    dash lies within a dash gap above it and any of the colour's ink within
+    one below, or the other way round. A drop's dash is a piece at most a
+    line width wide and at least two tall: dots (':') are as wide as tall
+    and do not anchor.
+    """
+    length = settings.dash_gap + 1
+    thin = settings.width + 1
+    dash = evidence.mask & (_run_lengths(evidence.mask, 1) <= thin) & (
+        _run_lengths(evidence.mask, 0) >= 2 * settings.width)
+    # The dash's anti-aliased edges across it belong to it.
+    grown = ndimage.maximum_filter1d(dash.view(np.uint8), 3, axis=1)
+    anchor = np.where(grown > 0, evidence.own, 0.0)
+    above, below = _nearest_within(anchor, length, 1), _nearest_within(anchor, length, -1)
+    ink_above = _nearest_within(evidence.own, length, 1)
+    ink_below = _nearest_within(evidence.own, length, -1)
+    corner = np.maximum(np.minimum(above, ink_below), np.minimum(ink_above, below))
+    return np.where(near, np.maximum(coverage, BRIDGED_EVIDENCE * corner), coverage)
+
+
+def _nearest_within(values: np.ndarray, length: int, side: int) -> np.ndarray:
+    """Largest value within ``length`` rows above (``side`` 1) or below (-1) each pixel, not its own."""
+    height = values.shape[0]
+    padded = np.zeros((height + 2 * length, values.shape[1]), dtype=values.dtype)
+    padded[length:-length] = values
+    out = np.zeros_like(values)
+    for k in range(1, length + 1):
+        np.maximum(out, padded[length - side * k:length - side * k + height], out=out)
+    return out
 
 
 def _run_lengths(mask: np.ndarray, axis: int) -> np.ndarray:

@@ -38,7 +38,7 @@ from synthesis.line_evidence import (
     measure_line_width,
 )
 from synthesis.step_corners import StepCurve, curve_rows, curve_zone, steps_from_path
-from synthesis.step_trace import trace_curves
+from synthesis.step_trace import evidence_per_curve, trace_curves
 
 #: Larger files are not figures (a 300 dpi full-page scan as PNG is ~10 MB).
 MAX_FILE_BYTES = 20_000_000
@@ -321,7 +321,8 @@ def digitize_curves(
         bars = find_mark_bars(evidence, runs, settings)
         evidence = bars.remove_from(evidence)
         paths, bridged = trace_curves(evidence, start_row, settings)
-        traced = [steps_from_path(p, evidence, settings, bridged, start_row) for p in paths]
+        traced = [steps_from_path(p, e, settings, b, start_row)
+                  for p, (e, b) in zip(paths, evidence_per_curve(evidence, paths, bridged, settings))]
         traced = [t for t in traced if t is not None]
         if not traced:
             if colors is None:

@@ -5,7 +5,9 @@ precision (:func:`steps_from_path`): each flat run's level from the edges of
 the anti-aliased line across it (median over its columns, which censor marks
 do not move), made non-increasing in survival by pool-adjacent-violators
 (Barlow et al. 1972); each drop is placed, and plateaus narrower than a few
-line widths refitted, by :mod:`synthesis.step_fit`. This module owns the
+line widths refitted, by :mod:`synthesis.step_fit` (on a dashed line with
+the gaps at the traced drops' corners bridged, and drops seen only in part
+split where a second drop may hide). This module owns the
 traced curve (:class:`StepCurve`), the reading of its levels and the rows
 and pixels it covers (:func:`curve_rows`, :func:`curve_zone`).
 """
@@ -16,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from synthesis.dashed_lines import looks_dashed
+from synthesis.dashed_lines import bridge_drop_corners, looks_dashed
 from synthesis.line_evidence import (
     SEEN,
     CurveEvidence,
@@ -24,7 +26,12 @@ from synthesis.line_evidence import (
     band_coverage,
     column_spans,
 )
-from synthesis.step_fit import drop_position, refine_narrow, split_merged_drops
+from synthesis.step_fit import (
+    drop_position,
+    refine_narrow,
+    split_half_seen_drops,
+    split_merged_drops,
+)
 
 #: Coverage below which a pixel is paper when reading a line's edges.
 PAPER = 0.2
@@ -64,7 +71,14 @@ def steps_from_path(
     Flat runs of the path are plateaus; their levels are read from the
     line's edges (:func:`_plateau_level`), made non-increasing in survival
     (:func:`_monotone`) and each drop is placed by
-    :func:`~synthesis.step_fit.drop_position`.
+    :func:`~synthesis.step_fit.drop_position`; narrow plateaus are refitted
+    (:func:`~synthesis.step_fit.refine_narrow`), on a dashed line to the
+    coverage with the gaps at the traced drops' corners bridged
+    (:func:`~synthesis.dashed_lines.bridge_drop_corners`), and then a dashed
+    line's drops seen only in part are split
+    (:func:`~synthesis.step_fit.split_half_seen_drops`), a solid line's
+    tall drops beside narrow plateaus tried as two
+    (:func:`~synthesis.step_fit.split_merged_drops`).
     A path that leaves the first column already below survival 1 (``start_row``)
     dropped within it: the curve starts at survival 1 and that drop is
     placed like the others, a fraction of a pixel after time 0.
@@ -113,9 +127,17 @@ def steps_from_path(
                       ends[k + 1], settings)
         for k in range(len(levels) - 1)
     ]
-    levels, drops = refine_narrow(levels, np.array(drops, dtype=float), float(last), fit,
-                                  unknown, settings)
-    if not dashed:
+    drops = np.array(drops, dtype=float)
+    if dashed:
+        # A drop's dash may end in a gap at the step's corner: the refit must
+        # not count that gap as paper where a drop was traced.
+        refit = bridge_drop_corners(fit, evidence, settings,
+                                    _drop_bands(levels, drops, fit.shape, settings))
+        levels, drops = refine_narrow(levels, drops, float(last), refit, unknown, settings)
+        levels, drops = split_half_seen_drops(levels, drops, evidence.own, unknown, evidence.marks,
+                                              settings)
+    else:
+        levels, drops = refine_narrow(levels, drops, float(last), fit, unknown, settings)
         levels, drops = split_merged_drops(levels, drops, float(last), fit, unknown, settings)
     xs = np.repeat(np.concatenate([[0.0], drops, [float(last)]]), 2)[1:-1]
     ys = np.repeat(levels, 2)
@@ -129,6 +151,17 @@ def steps_from_path(
         gap_share=float(1 - seen_own[: last + 1].mean()),
         line_width=settings.width,
     )
+
+
+def _drop_bands(levels: np.ndarray, drops: np.ndarray, shape: tuple[int, int],
+                settings: TraceSettings) -> np.ndarray:
+    """Pixels of the traced drops' lines: each drop's column band between its two levels."""
+    bands = np.zeros(shape, dtype=bool)
+    half = settings.width / 2 + 0.5
+    for k, x in enumerate(drops):
+        bands[int(np.floor(levels[k])):int(np.ceil(levels[k + 1])) + 1,
+              max(int(np.floor(x - half)), 0):int(np.ceil(x + half)) + 1] = True
+    return bands
 
 
 def _hidden_tail(path: np.ndarray, seen_other: np.ndarray, last: int) -> tuple[int, int] | None:

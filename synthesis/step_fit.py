@@ -8,7 +8,9 @@ positions a quarter pixel apart, the one whose drawing differs least (sum of
 squares) from the pixels: the column of each drop (:func:`drop_position`),
 narrow plateaus refitted with their drops by coordinate descent
 (:func:`refine_narrow`), and a tall drop beside a narrow plateau tried as two
-steps (:func:`split_merged_drops`).
+steps (:func:`split_merged_drops`). On a dashed line, a drop whose upper part
+the pixels do not show is split where a second drop may hide, midway between
+the extremes the pixels allow (:func:`split_half_seen_drops`).
 """
 
 from __future__ import annotations
@@ -289,3 +291,113 @@ def _render_each(pieces: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.n
 def _overlap(centres: np.ndarray, low, high) -> np.ndarray:
     """Share of each unit pixel centred at ``centres`` inside ``[low, high]``."""
     return np.clip(np.minimum(centres + 0.5, high) - np.maximum(centres - 0.5, low), 0.0, 1.0)
+
+
+def split_half_seen_drops(levels: np.ndarray, drops: np.ndarray, own: np.ndarray,
+                          unknown: np.ndarray, marks: np.ndarray | None,
+                          settings: TraceSettings) -> tuple[np.ndarray, np.ndarray]:
+    """Split a dashed drop whose upper part is not seen into two steps, hedged between the pixels.
+
+    On a dashed or dotted line, a drop's line may show only below a dash
+    gap or below a censor mark's removed pixels, while the level above it
+    was last seen well before it: a second drop (events close together) may
+    hide there, its short plateau in the same gap, and the pixels cannot
+    tell where. Fitted as one drop, the miss is the whole hidden drop
+    (t = 11.3 and 12.4 months on seed 1, 1.0 %). Such a drop becomes two:
+    the hidden one midway between the last sight of the upper level
+    (:func:`_last_seen`) and the seen drop, to a level midway between
+    the extremes the pixels allow (a line width below the upper level, and
+    half a line width below the top of the seen drop line). Whether there
+    was one drop or two, the miss is then at most half of what the pixels
+    leave open, sideways and in height.
+
+    Only drops taller than two line widths (plus 2 px) are split, and only
+    where the upper level was last seen more than a line width before the
+    drop.
+    """
+    w = settings.width
+    levels, drops = list(levels), list(drops)
+    for j in range(len(drops) - 1, -1, -1):
+        upper, lower, x = levels[j], levels[j + 1], drops[j]
+        if lower - upper < 2 * w + 2:
+            continue
+        band = np.arange(max(round(x - w / 2 + 0.5), 0),
+                         min(round(x + w / 2 - 0.5), own.shape[1] - 1) + 1)
+        # Rows of the drop line apart from the bands of its two levels.
+        rows = np.arange(int(np.ceil(upper + w / 2 + 0.5)), int(np.floor(lower - w / 2 - 0.5)) + 1)
+        if band.size == 0 or rows.size == 0:
+            continue
+        inked = (own[np.ix_(rows, band)] >= 0.5).any(axis=1)
+        if inked[0] or not inked.any():
+            continue
+        left = _last_seen(own, unknown, marks, upper, drops[j - 1] if j > 0 else 0.0, x, w)
+        if x - left < w:
+            continue
+        middle = (upper + w + rows[np.argmax(inked)] + w / 2) / 2
+        if middle > lower - w:
+            continue
+        levels.insert(j + 1, middle)
+        drops.insert(j, (left + x) / 2)
+    return np.array(levels), np.array(drops)
+
+
+def _last_seen(own: np.ndarray, unknown: np.ndarray, marks: np.ndarray | None, level: float,
+               start: float, stop: float, w: float) -> float:
+    """Earliest column a drop from ``level`` can be at, from what shows of the level before ``stop``.
+
+    A column showing the level flat (:func:`_level_seen`) holds no drop
+    line, which is half a line width wide; a censor mark on the level marks
+    a time before the drop.
+    """
+    cols = np.arange(max(int(np.ceil(start)), 0), min(int(np.floor(stop)), own.shape[1] - 1) + 1)
+    earliest = start
+    if cols.size:
+        flat, mark = _level_seen(own, unknown, marks, level, cols, w)
+        if flat.any():
+            earliest = max(earliest, cols[flat].max() + w / 2 - 0.5)
+        if mark.any():
+            earliest = max(earliest, float(cols[mark].max()))
+    return earliest + 0.25
+
+
+def _level_seen(own: np.ndarray, unknown: np.ndarray, marks: np.ndarray | None, level: float,
+                cols: np.ndarray, w: float) -> tuple[np.ndarray, np.ndarray]:
+    """Columns where a line at ``level`` shows flat, and columns of censor marks on it.
+
+    Flat: the level's centre row inked, paper just above and below it
+    (a drop line or a mark's bar has ink there). A censor mark's crossbar
+    is flat too and reaches as far sideways as its bar reaches up and down:
+    columns within that reach of a bar across the level (ink, or a mark's
+    removed pixels, both above and below the line) are not counted as flat.
+    Only marks stick out above a line, so such a bar is a mark on the level.
+    """
+    height, width = own.shape
+    clear = w / 2 + 1.5
+    centre, above, below = round(float(level)), round(float(level - clear)), round(float(level + clear))
+    none = np.zeros(cols.size, dtype=bool)
+    if above < 0 or below >= height:
+        return none, none
+    paper = (own[[above, below]][:, cols] < 0.5) & ~unknown[[above, below]][:, cols]
+    flat = (own[centre, cols] >= 0.5) & paper.all(axis=0)
+    reach = int(np.ceil(4 * clear))
+    c0, c1 = max(int(cols[0]) - reach, 0), min(int(cols[-1]) + reach + 1, width)
+    bars = own[:, c0:c1] >= 0.5
+    if marks is not None:
+        # A mark's removed pixels pad its bar by a column either side.
+        lo, hi = max(c0 - 1, 0), min(c1 + 1, width)
+        removed = marks[:, lo:hi]
+        inner = np.zeros_like(removed)
+        inner[:, 1:-1] = removed[:, :-2] & removed[:, 1:-1] & removed[:, 2:]
+        bars |= inner[:, c0 - lo:c0 - lo + c1 - c0]
+    # Rows of bar beyond the line's clear band, counted outwards from it.
+    up_run = np.cumprod(bars[max(above - reach, 0):above + 1][::-1], axis=0).sum(axis=0)
+    down_run = np.cumprod(bars[below:below + reach + 1], axis=0).sum(axis=0)
+    crossing = (up_run > 0) & (down_run > 0) & bars[centre]
+    if not crossing.any():
+        return flat, none
+    # The bar's shorter arm, from the level to its last row (a pixel more
+    # with anti-aliasing): the crossbar reaches as far.
+    half = np.minimum(below + down_run[crossing] - 1 - level, level - above + up_run[crossing] - 1) + 1
+    bar_cols = np.nonzero(crossing)[0] + c0
+    near = (np.abs(cols[:, None] - bar_cols[None, :]) <= half[None, :]).any(axis=1)
+    return flat & ~near, np.isin(cols, bar_cols)

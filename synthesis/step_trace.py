@@ -15,7 +15,8 @@ another one, or under the frame at survival 1, is followed there.
 
 Two curves in one colour (a solid and a dashed arm, say) are traced as a
 first path and a second one that treats the first one's line as another
-curve's (:func:`trace_curves`).
+curve's (:func:`trace_curves`); each is then read with the other's line as
+another curve's (:func:`evidence_per_curve`).
 
 This module owns the path tracing; the pieces it builds on, and those
 that read its result, live beside it:
@@ -164,6 +165,31 @@ def trace_curves(
     if not _two_curves(upper, lower, evidence, settings):
         return [first], bridged
     return list(split_by_dash_pattern(upper, lower, evidence.own, settings)), bridged
+
+
+def evidence_per_curve(evidence: CurveEvidence, paths: list[np.ndarray], bridged: np.ndarray,
+                       settings: TraceSettings) -> list[tuple[CurveEvidence, np.ndarray]]:
+    """The evidence, and the bridged coverage, each curve of a colour is read from.
+
+    For two curves of one colour, each is read with the other's line,
+    away from its own, counted as another curve's (as the second path was
+    traced in :func:`trace_curves`): its pixels are then unknown, not ink
+    of this curve that the fits of :mod:`synthesis.step_fit` would try to
+    explain.
+    """
+    if len(paths) < 2:
+        return [(evidence, bridged)] * len(paths)
+    zones = [_path_zone(p, evidence.own.shape, settings) for p in paths]
+    apart = []
+    for k, zone in enumerate(zones):
+        others = np.logical_or.reduce([z for i, z in enumerate(zones) if i != k]) & ~zone
+        apart.append((CurveEvidence(
+            own=np.where(others, 0.0, evidence.own).astype(np.float32),
+            mask=evidence.mask & ~others,
+            other=np.maximum(evidence.other, np.where(others, evidence.own, 0.0)).astype(np.float32),
+            lines=evidence.lines, marks=evidence.marks,
+        ), np.where(others, 0.0, bridged)))
+    return apart
 
 
 #: Two curves of one colour are apart, both drawn, over this share of the plot width.

@@ -147,11 +147,11 @@ class RenderedFigure:
         """Lowest survival the figure shows (its y axis may start above 0)."""
         return self.y_range[0] / self.y_range[1]
 
-    def error(self, arm: str, points: pd.DataFrame) -> float:
+    def error(self, arm: str, points: pd.DataFrame, window: tuple[float, float] | None = None) -> float:
         """:func:`tube_error` of extracted ``points`` against the true curve of ``arm``."""
         return tube_error(
             self.steps[arm], points, self.x_range, self.arms[arm].time.max(),
-            survival_floor=self.survival_floor,
+            survival_floor=self.survival_floor, window=window,
         )
 
 
@@ -309,6 +309,7 @@ def tube_error(
     t_end: float,
     time_tolerance: float = 0.005,
     survival_floor: float = 0.0,
+    window: tuple[float, float] | None = None,
 ) -> float:
     """How far one curve leaves the other's tube, as a share of the survival axis.
 
@@ -319,12 +320,13 @@ def tube_error(
     the default 0.5 % time tolerance: the curves are in each other's 0.5 %
     box everywhere, vertical drops included. Survival below
     ``survival_floor`` (under a y axis starting above 0) is not drawn and
-    counts as the floor.
+    counts as the floor. With ``window`` (start, end), only the times in it
+    are compared (to find where on the curve a miss lies).
     """
     pts = points.sort_values(["time", "survival"], ascending=[True, False])
     got_t, got_s = pts.time.to_numpy(), pts.survival.to_numpy()
     span = x_range[1] - x_range[0]
-    grid = np.linspace(0.0, t_end, 4000)
+    grid = np.linspace(*(window or (0.0, t_end)), 4000)
     offsets = np.linspace(-time_tolerance, time_tolerance, 21) * span
 
     def values(step_t, step_s, t):
