@@ -25,10 +25,12 @@ SEED = 20261121
 #: per arm and a log HR within 0.01 of the one of the true patients.
 MEAN_EVENT_ERROR_WITH_MARKS = 1.0
 MEAN_LOG_HR_ERROR_WITH_MARKS = 0.01
-#: Measured at SEED: 0.78 events per arm (0.50 with the censor marks) and a
-#: log HR error of 0.006. The target holds on average, not on every seed:
-#: over seeds 0-29 the mean is 0.87 (per seed 0.50 to 1.22, sd 0.22, 8 of 30
-#: above 1; with marks 0.73, 1 of 30 above 1), against 1.32 (25 of 30 above
+#: Measured at SEED: 0.94 events per arm (0.56 with the censor marks, 0.50
+#: before each mark held the censorings it stands for) and a log HR error of
+#: 0.006 (0.003 with marks). The target holds on average, not on every seed:
+#: over seeds 0-29 the mean is 0.90 (per seed 0.39 to 1.44, sd 0.26, 10 of 30
+#: above 1; with marks 0.58, per seed 0.28 to 0.94, none above 1, against
+#: 0.73 and 1 of 30 with equal shares per mark), against 1.32 (25 of 30 above
 #: 1) before the censorings followed the hazard and the drops were read along
 #: the line (see ``reconstruct_ipd``). ``bench/bench_reconstruct.py
 #: --suite-seeds 30`` prints that spread.
