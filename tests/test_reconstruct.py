@@ -25,6 +25,7 @@ from synthesis.curve_input import (
     read_points_csv,
     risk_table_from_rows,
 )
+from synthesis.dense_curve import smooth_dense_points
 from synthesis.errors import InvalidInputError
 from synthesis.reconstruct import AT_MARKS, UNIFORM, Reconstruction, reconstruct_ipd
 from synthesis.survival import kaplan_meier
@@ -546,3 +547,21 @@ def test_points_along_a_dense_curve_are_smoothed_and_the_fit_shows_them_as_given
     ipd = simulate_arm(small, rng)
     result = reconstruct_ipd(digitize(ipd, small.clicks, rng), at_risk=at_risk_table(ipd, small.tick))
     assert not any("smoothed" in change for change in result.cleaning)
+
+
+def test_dense_points_are_read_through_the_noise_and_sparse_ones_kept():
+    time = np.linspace(0.0, 12.0, 241)
+    line = 1.0 - 0.03 * time
+    noisy = line + np.random.default_rng(3).normal(0.0, 0.002, time.size)
+    noisy[0] = 1.0
+    crowded = pd.DataFrame({"time": [0.0, 12.0], "n_risk": [5000, 3000]})
+    # A straight line is its own local linear fit.
+    exact, count = smooth_dense_points(time, line, crowded)
+    assert count == time.size - 1 and np.allclose(exact, line, atol=1e-12)
+    smoothed, _ = smooth_dense_points(time, noisy, crowded)
+    assert smoothed[0] == 1.0 and (np.diff(smoothed) <= 0).all()
+    # 15 points to a line: the error shrinks to about 1 / sqrt(15) in the middle, more at the ends (0.27 here).
+    assert np.sqrt(np.mean((smoothed - line) ** 2)) < 0.5 * np.sqrt(np.mean((noisy - line) ** 2))
+    few = pd.DataFrame({"time": [0.0, 12.0], "n_risk": [1500, 900]})
+    kept, count = smooth_dense_points(time, noisy, few)
+    assert count == 0 and np.array_equal(kept, noisy)
