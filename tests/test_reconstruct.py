@@ -25,6 +25,7 @@ from synthesis.curve_input import (
     read_points_csv,
     risk_table_from_rows,
 )
+from synthesis.dense_curve import smooth_dense_points
 from synthesis.errors import InvalidInputError
 from synthesis.reconstruct import AT_MARKS, UNIFORM, Reconstruction, reconstruct_ipd
 from synthesis.survival import kaplan_meier
@@ -499,3 +500,68 @@ def test_censorings_in_the_second_half_of_a_gap_are_at_risk_for_its_drop(arm):
         inside = censored[(censored > (before + drop) / 2) & (censored < drop)]
         assert inside.size == 0, (before, drop, inside)
     assert np.isin(censored, drop_times).any()
+
+
+def test_crowded_censor_marks_hold_more_censorings_where_the_density_is_high():
+    flat = pd.DataFrame({"time": [0.0, 18.0], "survival": [1.0, 1.0]})
+    table = pd.DataFrame({"time": [0.0, 6.0, 12.0, 18.0], "n_risk": [1000, 960, 600, 200]})
+    # A mark every quarter month: 24 marks for the 360 censorings of 6-12,
+    # most of them after its middle (see the test without marks above), so
+    # marks there stand for many merged ones. Equal shares put 15 at each
+    # mark, as many before 9 as after it.
+    marks = np.arange(0.125, 18.0, 0.25)
+    result = reconstruct_ipd(flat, at_risk=table, censor_times=marks)
+    assert result.max_at_risk_difference == 0
+    times = _censor_times_in(result, 6, 12)
+    assert times.size == 360 and np.isin(times, marks).all()
+    assert np.isin(marks[(marks >= 6) & (marks < 12)], times).all()  # every mark holds at least one
+    assert (times >= 9).sum() > 2 * (times < 9).sum()
+
+
+def test_censor_marks_in_the_second_half_of_a_gap_are_at_risk_for_its_drop():
+    line = pd.DataFrame({"time": np.arange(8.0), "survival": 1 - 0.05 * np.arange(8.0)})
+    table = pd.DataFrame({"time": [0.0, 6.0, 7.0], "n_risk": [1000, 500, 400]})
+    # Clicked along the line, each drop happens along the gap before its
+    # point: a mark late in the gap was at risk for most of it, one early in
+    # it for little (as the censorings without marks, see above). Guyot's
+    # order censors both before the drop: 245 events either way; read along
+    # the line, 242 and 256.
+    early = reconstruct_ipd(line, at_risk=table, censor_times=np.arange(5) + 0.1)
+    late = reconstruct_ipd(line, at_risk=table, censor_times=np.arange(5) + 0.9)
+    assert late.max_at_risk_difference == early.max_at_risk_difference == 0
+    assert late.events > early.events + 10
+
+
+def test_points_along_a_dense_curve_are_smoothed_and_the_fit_shows_them_as_given():
+    rng = np.random.default_rng(20261121)
+    scenario = dataclasses.replace(SCENARIOS[6], n=10000)
+    ipd = simulate_arm(scenario, rng)
+    points = digitize(ipd, scenario.clicks, rng)
+    result = reconstruct_ipd(points, at_risk=at_risk_table(ipd, scenario.tick))
+    assert any("smoothed" in change for change in result.cleaning)
+    # The diagnostics compare with the points as given, not as smoothed.
+    cleaned = clean_curve(points)
+    assert np.array_equal(result.fit["survival"].to_numpy(), cleaned.survival[: len(result.fit)])
+    # Where fewer than DENSE_AT_RISK are at risk the points are kept as given.
+    small = dataclasses.replace(SCENARIOS[6], n=1000)
+    ipd = simulate_arm(small, rng)
+    result = reconstruct_ipd(digitize(ipd, small.clicks, rng), at_risk=at_risk_table(ipd, small.tick))
+    assert not any("smoothed" in change for change in result.cleaning)
+
+
+def test_dense_points_are_read_through_the_noise_and_sparse_ones_kept():
+    time = np.linspace(0.0, 12.0, 241)
+    line = 1.0 - 0.03 * time
+    noisy = line + np.random.default_rng(3).normal(0.0, 0.002, time.size)
+    noisy[0] = 1.0
+    crowded = pd.DataFrame({"time": [0.0, 12.0], "n_risk": [5000, 3000]})
+    # A straight line is its own local linear fit.
+    exact, count = smooth_dense_points(time, line, crowded)
+    assert count == time.size - 1 and np.allclose(exact, line, atol=1e-12)
+    smoothed, _ = smooth_dense_points(time, noisy, crowded)
+    assert smoothed[0] == 1.0 and (np.diff(smoothed) <= 0).all()
+    # 15 points to a line: the error shrinks to about 1 / sqrt(15) in the middle, more at the ends (0.27 here).
+    assert np.sqrt(np.mean((smoothed - line) ** 2)) < 0.5 * np.sqrt(np.mean((noisy - line) ** 2))
+    few = pd.DataFrame({"time": [0.0, 12.0], "n_risk": [1500, 900]})
+    kept, count = smooth_dense_points(time, noisy, few)
+    assert count == 0 and np.array_equal(kept, noisy)
