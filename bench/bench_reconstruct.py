@@ -13,12 +13,17 @@ Run ``python bench/bench_reconstruct.py [--reps R]``. Two tables:
    total events and censor marks).
 3. If ``Rscript`` is on the PATH: the same errors for Guyot's published R
    code (``bench/guyot_2012.R``, the core of IPDfromKM and reconstructKM)
-   on the same digitized inputs, beside ours; R's time is per call inside R.
+   on the same digitized inputs, beside ours, for n = 100, 1000 and 10000
+   (a third as many trials at 10000); R's time is per call inside R.
 4. The ground-truth suite of ``tests/test_reconstruct_groundtruth.py``
    (``km_simulation.ground_truth_suite``) over several seeds, with a risk
    table with and without censor marks: the spread over seeds of the mean
    events error per arm and of the mean |log HR error|, since the test
    asserts on one seed only.
+5. How much of the events error at n = 1000 and 10000 is digitizing noise:
+   the same arms and clicks with the noise of the sweep, half of it, and
+   none, with a risk table; the signed error per design shows a bias the
+   noise does not explain.
 """
 
 from __future__ import annotations
@@ -133,10 +138,10 @@ def against_published_r(rng: np.random.Generator, reps: int) -> pd.DataFrame | N
     rows, cases = [], []
     with tempfile.TemporaryDirectory() as folder:
         work = Path(folder)
-        for n in (100, 1000):
+        for n in (100, 1000, 10000):
             for design in DESIGNS:
                 scenario = replace(design, n=n)
-                for rep in range(reps):
+                for rep in range(max(1, reps if n < 10000 else reps // 3)):
                     arms = (simulate_arm(scenario, rng), simulate_arm(scenario, rng, hazard_ratio=0.6))
                     points = [digitize(arm, scenario.clicks, rng) for arm in arms]
                     for mode in ("table", "n+events"):
@@ -187,6 +192,26 @@ def against_published_r(rng: np.random.Generator, reps: int) -> pd.DataFrame | N
     return pd.DataFrame(out)
 
 
+def noise_floor(rng: np.random.Generator, reps: int) -> pd.DataFrame:
+    """Events error with a risk table for the same arms clicked with full, half and no digitizing noise."""
+    rows = []
+    for n in (1000, 10000):
+        for design in DESIGNS:
+            scenario = replace(design, n=n)
+            for _ in range(reps):
+                arm = simulate_arm(scenario, rng)
+                table = at_risk_table(arm, scenario.tick)
+                clicks_seed = int(rng.integers(2**32))
+                for noise in (1.0, 0.5, 0.0):
+                    # One seed for every noise level: the clicks differ only in how far they stray.
+                    points = digitize(arm, scenario.clicks, np.random.default_rng(clicks_seed),
+                                      time_noise=0.002 * noise, survival_noise=0.002 * noise)
+                    signed = reconstruct_ipd(points, at_risk=table).events - int(arm["event"].sum())
+                    rows.append({"n": n, "design": design.name, "noise": noise, "events": abs(signed),
+                                 "signed": signed})
+    return pd.DataFrame(rows)
+
+
 def suite_over_seeds(seeds: int) -> pd.DataFrame:
     """Per seed and mode (risk table, with and without marks): mean events and |log HR| errors of the suite."""
     frames = [
@@ -203,6 +228,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=int, default=6, help="simulated trials per n and design (a third for n=10000)")
     parser.add_argument("--suite-seeds", type=int, default=10, help="seeds 0, 1, ... of the ground-truth suite")
+    parser.add_argument("--floor-reps", type=int, default=4, help="arms per n and design in the noise-floor table")
     args = parser.parse_args()
     rng = np.random.default_rng(SEED)
     speed_target(rng)
@@ -221,7 +247,7 @@ def main() -> None:
         if versus is None:
             print("\n3. Rscript not found: no comparison with Guyot's published R code.")
         else:
-            print("\n3. Against Guyot's published R code on the same inputs (n = 100 and 1000; failed: stopped "
+            print("\n3. Against Guyot's published R code on the same inputs (n = 100, 1000 and 10000; failed: stopped "
                   "with an error; capped: looped past 1000 adjustments)\n")
             print(versus.groupby(["n", "mode", "tool"]).agg(
                 pairs=("ms_per_arm", "size"), failed=("failed", "sum"), capped=("capped", "sum"),
@@ -239,6 +265,13 @@ def main() -> None:
                 log_hr_mean=("log_hr_error", "mean"), log_hr_max=("log_hr_error", "max"),
                 max_at_risk_difference=("max_at_risk_difference", "max"),
             ).to_string())
+        if args.floor_reps > 0:
+            floor = noise_floor(rng, args.floor_reps)
+            print("\n5. Digitizing noise against the algorithm (SYNTHETIC; risk table; noise 1 = the sweep's sd "
+                  "of 0.002 of each axis): events error per arm, and its signed mean by design\n")
+            print(floor.groupby(["n", "noise"], sort=False)["events"].agg(["size", "mean"]).unstack("noise").to_string())
+            print()
+            print(floor.groupby(["n", "design", "noise"], sort=False)["signed"].mean().unstack("noise").to_string())
 
 
 if __name__ == "__main__":
