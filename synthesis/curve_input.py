@@ -51,8 +51,16 @@ CORNER_TIME_MARGIN = 0.01
 
 #: Smaller rises are left to the isotonic regression: they are as likely
 #: vertical noise, and swapping noise on a flat stretch would turn it into a
-#: staircase of small drops, that is, invented deaths.
+#: staircase of small drops, that is, invented deaths ...
 CORNER_RISE = 0.02
+
+#: ... unless the two points are closer in time to each other than to the
+#: points on either side: then they are the two corners of one step (a drop
+#: of one patient in 100 is 0.01) and are swapped back from this rise on,
+#: about two pixels of a 600-pixel axis, beyond two clicks' vertical noise.
+#: Averaged instead, half of the drop was left until the next step, one event
+#: in every such pair came one step late, and the median at n = 100 late.
+PAIRED_CORNER_RISE = 0.005
 
 #: Negative times down to this fraction of the time span are clicks slightly
 #: left of the y axis and are set to 0; earlier ones are refused.
@@ -178,11 +186,12 @@ def clean_curve(curve: pd.DataFrame, *, percent: bool | None = None, source: str
     -----
     Repairs, in order: blank rows dropped; percent divided by 100; survival
     clipped to [0, 1] within :data:`SURVIVAL_MARGIN`; small negative times set
-    to 0; points sorted by time; small rises removed by isotonic regression
-    (the least-squares non-increasing curve, which averages noise instead of
-    ratcheting down as carrying the minimum forward would, so a noisy flat tail
-    stays flat and no deaths are invented there); points sharing a time (the
-    two corners of a step) merged into the lower one, which is the value of
+    to 0; points sorted by time; step corners clicked in reverse order
+    swapped back (:func:`_swap_crossed_corners`); small rises removed by
+    isotonic regression (the least-squares non-increasing curve, which
+    averages noise instead of ratcheting down as carrying the minimum forward
+    would, so a noisy flat tail stays flat and no deaths are invented there);
+    points sharing a time (the two corners of a step) merged into the lower one, which is the value of
     a right-continuous KM curve at that time; (0, 1) added or enforced. This
     is the cleaning step of Guyot et al. (2012), made explicit.
 
@@ -292,16 +301,29 @@ def _swap_crossed_corners(time: np.ndarray, survival: np.ndarray, margin: float)
 
     Around each rise above :data:`CORNER_RISE` between points closer than
     ``margin``, the survival values of the points within ``margin`` are
-    sorted downwards (a local rearrangement, Chernozhukov et al. 2009).
+    sorted downwards (a local rearrangement, Chernozhukov et al. 2009). A
+    rise above :data:`PAIRED_CORNER_RISE` between two points closer to each
+    other than to their neighbours (so clicked as the corners of one step,
+    as on curves with fewer steps than clicks) swaps just the two. On the
+    benchmark's designs at n = 100 with a risk table (``bench/
+    bench_reconstruct.py``; 360 arms, 60 trials per design), the mean
+    relative median error falls from 0.0169 to 0.0103, the events error per
+    arm from 0.56 to 0.43 and the log HR error from 0.0103 to 0.0094 (with
+    censor marks: 0.0186 to 0.0095, 0.26 to 0.14, 0.0081 to 0.0064); at
+    n = 1000, where the steps are below the click noise, the changes are
+    within noise.
     """
-    crossed = np.flatnonzero((np.diff(time) <= margin) & (np.diff(survival) > CORNER_RISE))
+    gap, rise = np.diff(time), np.diff(survival)
+    # The gaps to the points before and after each pair (infinite at the ends).
+    around = np.minimum(np.concatenate(([np.inf], gap[:-1])), np.concatenate((gap[1:], [np.inf])))
+    crossed = np.flatnonzero((gap <= margin) & ((rise > CORNER_RISE) | ((gap < around) & (rise > PAIRED_CORNER_RISE))))
     if not crossed.size:
         return survival, 0
     survival = survival.copy()
     for i in crossed:
         window = slice(
             np.searchsorted(time, time[i] - margin), np.searchsorted(time, time[i + 1] + margin, side="right")
-        )
+        ) if rise[i] > CORNER_RISE else slice(i, i + 2)
         survival[window] = np.sort(survival[window])[::-1]
     return survival, int(crossed.size)
 
