@@ -6,11 +6,11 @@ hazard of the intervals with van Leer's (1977) limited slopes
 (:func:`censoring_densities`); an even density (:data:`EVEN`) is Guyot's
 spread. Where administrative censoring starts and after it, the density is
 that of dropouts plus patients reaching the data cut-off, with a change
-point inside the interval (:class:`TabulatedDensity`). :func:`place_censorings` turns a count and a density into the
-censorings of each bin between two points, or puts them at the censor marks
-drawn on the curve when their times are given (Rogula et al. 2022), each
-mark holding the censorings it stands for where marks merge
-(:func:`_per_mark`).
+point inside the interval (:class:`TabulatedDensity`).
+:func:`place_censorings` turns a count and a density into the censorings
+of each bin between two points, or puts them at the censor marks drawn on
+the curve when their times are given (Rogula et al. 2022), each mark
+holding the censorings it stands for where marks merge (:func:`_per_mark`).
 
 References
 ----------

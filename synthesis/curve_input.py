@@ -191,9 +191,10 @@ def clean_curve(curve: pd.DataFrame, *, percent: bool | None = None, source: str
     isotonic regression (the least-squares non-increasing curve, which
     averages noise instead of ratcheting down as carrying the minimum forward
     would, so a noisy flat tail stays flat and no deaths are invented there);
-    points sharing a time (the two corners of a step) merged into the lower one, which is the value of
-    a right-continuous KM curve at that time; (0, 1) added or enforced. This
-    is the cleaning step of Guyot et al. (2012), made explicit.
+    points sharing a time (the two corners of a step) merged into the lower
+    one, which is the value of a right-continuous KM curve at that time;
+    (0, 1) added or enforced. This is the cleaning step of Guyot et al.
+    (2012), made explicit.
 
     References
     ----------

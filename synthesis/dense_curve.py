@@ -26,8 +26,8 @@ say, where within an interval its censorings fell (the placement follows a
 smooth density; the true times scatter around it by about the square root
 of their number), and, in the heavy-censoring design, a bias of the
 censoring density where administrative censoring starts (+13 events per
-arm at n = 10000 with noise-free clicks, left to that density). The smoothing cannot reach that floor exactly: the true
-curve is a random walk, its increments of variance S^2 h / n per unit time,
+arm at n = 10000 with noise-free clicks, left to that density). The
+smoothing cannot reach that floor exactly: the true curve is a random walk, its increments of variance S^2 h / n per unit time,
 and a window wide enough to average the clicks averages away part of the
 wiggle at T_j that the events follow (relative rms error at the
 risk-table times with noise-free clicks 0.0015 smoothed against 0.0006 as
