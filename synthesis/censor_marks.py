@@ -3,7 +3,9 @@
 Before tracing, marks are found by the shape of their vertical bar
 (:func:`find_mark_bars`) and their bars left out of the evidence
 (:meth:`MarkBars.remove_from`), so that they are not taken for drops nor
-pull the reading of a level. After tracing, marks not found by shape are
+pull the reading of a level; the crossbars of '+' marks, which lie on the
+line, are kept apart (:attr:`MarkBars.crossbars`): on a dotted line they
+fill the gaps and are read as unknown. After tracing, marks not found by shape are
 what sticks out above the traced line (:func:`censor_marks`). This module
 owns both.
 """
@@ -24,11 +26,13 @@ class MarkBars:
     """Censor marks found by their shape, before tracing.
 
     ``centres`` holds one (column, row) per mark, ``pixels`` the marks'
-    pixels that stick out of the line they sit on.
+    pixels that stick out of the line they sit on, ``crossbars`` those of
+    the horizontal bars of '+' marks, which lie on the line.
     """
 
     centres: np.ndarray
     pixels: np.ndarray
+    crossbars: np.ndarray
 
     def remove_from(self, evidence: CurveEvidence) -> CurveEvidence:
         """The evidence without the marks' bars (the line through them stays).
@@ -39,7 +43,7 @@ class MarkBars:
         return CurveEvidence(
             own=np.where(self.pixels, 0.0, evidence.own).astype(np.float32),
             mask=evidence.mask & ~self.pixels, other=evidence.other, lines=evidence.lines,
-            marks=self.pixels,
+            marks=self.pixels, crossbars=self.crossbars,
         )
 
 
@@ -55,7 +59,7 @@ def find_mark_bars(evidence: CurveEvidence, runs: ColumnRuns, settings: TraceSet
     show little else near a drop) nor pull the reading of a level. ``runs``
     are the vertical runs of ``evidence.mask``.
     """
-    empty = MarkBars(np.empty((0, 2)), np.zeros_like(evidence.mask))
+    empty = MarkBars(np.empty((0, 2)), np.zeros_like(evidence.mask), np.zeros_like(evidence.mask))
     cols = np.concatenate([np.full(len(s), x) for x, s in enumerate(runs.starts)] or [[]]).astype(int)
     starts = np.concatenate(runs.starts or [[]]).astype(int)
     ends = np.concatenate(runs.ends or [[]]).astype(int)
@@ -69,7 +73,7 @@ def find_mark_bars(evidence: CurveEvidence, runs: ColumnRuns, settings: TraceSet
     pick = long & (np.abs(lengths - typical) <= 1)
     if pick.sum() < MIN_MARK_RUNS:
         return empty
-    centres, pixels = [], np.zeros_like(evidence.mask)
+    centres, pixels, crossbars = [], np.zeros_like(evidence.mask), np.zeros_like(evidence.mask)
     for bar in _bars(cols[pick], starts[pick], ends[pick]):
         bar_cols, bar_starts, bar_ends = bar
         centre = float(np.mean((bar_starts + bar_ends) / 2))
@@ -82,11 +86,38 @@ def find_mark_bars(evidence: CurveEvidence, runs: ColumnRuns, settings: TraceSet
         outside = rows[np.abs(rows - centre) > settings.width / 2 + 0.5]
         span = slice(max(left - 1, 0), right + 2)
         pixels[outside, span] = True
+        # A '+' is as wide as its bar is tall (the bar's run, ``top`` and
+        # ``bottom`` being the paper just beyond it).
+        _mark_crossbar(crossbars, evidence.own, centre, left, right, (bottom - top - 1) / 2, settings)
         weight = evidence.own[max(top, 0):bottom + 1, left:right + 1].sum(axis=0)
         centres.append((float((weight * np.arange(left, right + 1)).sum() / weight.sum()), centre))
     if not centres:
         return empty
-    return MarkBars(np.array(centres), pixels)
+    return MarkBars(np.array(centres), pixels, crossbars)
+
+
+def _mark_crossbar(crossbars: np.ndarray, own: np.ndarray, centre: float, left: int, right: int,
+                   half: float, settings: TraceSettings) -> None:
+    """Set the pixels of a '+' mark's crossbar, if the mark has one.
+
+    A '+' is as wide as tall: its crossbar spans ``half`` pixels either side
+    of the bar and covers the line's band at the mark's centre (a pixel
+    either way, the two bars being snapped to pixels separately). It has
+    one where the colour covers the centre rows across most of that span
+    (:data:`CROSSBAR_SHARE`; '|' marks on a dotted line leave the gaps open).
+    """
+    middle = (left + right) / 2
+    first, last = max(int(np.floor(middle - half)), 0), min(int(np.ceil(middle + half)), own.shape[1] - 1)
+    rows = slice(int(np.floor(centre)), int(np.ceil(centre)) + 1)
+    if (own[rows, first:last + 1].max(axis=0) >= 0.5).mean() < CROSSBAR_SHARE:
+        return
+    top = max(int(np.floor(centre - settings.width / 2 - 0.5)), 0)
+    bottom = int(np.ceil(centre + settings.width / 2 + 0.5))
+    crossbars[top:bottom + 1, first:last + 1] = True
+
+
+#: Share of a '+' mark's width its crossbar covers, a drop beside it cutting it short.
+CROSSBAR_SHARE = 0.8
 
 
 #: Fewest vertical runs of one length that make a set of censor marks.

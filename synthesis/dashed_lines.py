@@ -119,6 +119,16 @@ def looks_dashed(path: np.ndarray, evidence: CurveEvidence, settings: TraceSetti
     return free.sum() > 0 and 1 - seen[:end][free].mean() > DASHED_GAP_SHARE
 
 
+def looks_dotted(path: np.ndarray, evidence: CurveEvidence, settings: TraceSettings) -> bool:
+    """Whether a dashed line's pieces along a path are dots: the typical one at most two line widths long.
+
+    matplotlib's ':' dots are about a line width long, its '--' dashes 3.7.
+    """
+    seen = band_coverage(evidence.own, path, settings) >= SEEN
+    runs = [b - a + 1 for a, b in column_spans(np.nonzero(seen)[0])]
+    return bool(runs) and float(np.median(runs)) <= 2 * settings.width
+
+
 def split_by_dash_pattern(
     upper: np.ndarray, lower: np.ndarray, own: np.ndarray, settings: TraceSettings
 ) -> tuple[np.ndarray, np.ndarray]:

@@ -63,6 +63,10 @@ class CurveEvidence:
     marks : numpy.ndarray, optional
         Pixels of censor marks taken out of ``own`` (bool): not ink to follow,
         and unknown when the line is read to a fraction of a pixel.
+    crossbars : numpy.ndarray, optional
+        Pixels of the crossbars of '+' marks (bool), left in ``own``: they
+        lie on the line and are followed, but on a dashed line they fill
+        the gaps the line leaves.
     """
 
     own: np.ndarray
@@ -70,6 +74,7 @@ class CurveEvidence:
     other: np.ndarray
     lines: np.ndarray
     marks: np.ndarray | None = None
+    crossbars: np.ndarray | None = None
 
     def unknown(self) -> np.ndarray:
         """Pixels whose coverage by the curve cannot be read: hidden, or a mark's."""

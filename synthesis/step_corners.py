@@ -4,10 +4,14 @@ The path of :func:`synthesis.step_trace.trace_path` is read to subpixel
 precision (:func:`steps_from_path`): each flat run's level from the edges of
 the anti-aliased line across it (median over its columns, which censor marks
 do not move), made non-increasing in survival by pool-adjacent-violators
-(Barlow et al. 1972); each drop is placed, and plateaus narrower than a few
+(Barlow et al. 1972), on a dotted line with the crossbars of '+' marks
+unknown (dotted arm B of the bench, seeds 1/20/30: tube 1.06/1.08/0.56 % ->
+0.88/0.70/0.56 %); each drop is placed, and plateaus narrower than a few
 line widths refitted, by :mod:`synthesis.step_fit` (on a dashed line with
-the gaps at the traced drops' corners bridged, and drops seen only in part
-split where a second drop may hide). This module owns the
+the gaps at the traced drops' corners bridged and, on a '--' line, the
+levels of plateaus wider than three line widths kept as read: arm B of
+"solid and dashed black", seeds 1/20/30, 0.75/0.35/0.37 % -> 0.40/0.35/0.37 %;
+and drops seen only in part split where a second drop may hide). This module owns the
 traced curve (:class:`StepCurve`), the reading of its levels and the rows
 and pixels it covers (:func:`curve_rows`, :func:`curve_zone`).
 """
@@ -18,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from synthesis.dashed_lines import bridge_drop_corners, looks_dashed
+from synthesis.dashed_lines import bridge_drop_corners, looks_dashed, looks_dotted
 from synthesis.line_evidence import (
     SEEN,
     CurveEvidence,
@@ -33,6 +37,12 @@ from synthesis.step_fit import (
     split_merged_drops,
 )
 
+#: On a '--' line, plateaus wider than this many line widths keep the level
+#: read from their edges in the refit: the butt end of a drop's dash, a dash
+#: gap from the corner, passes for the level's top edge and pulls a solid
+#: drawing up (arm B of "solid and dashed black", seed 1, t = 4.7 months:
+#: level 0.8 px up, the drop before it 3.8 px early).
+DASHED_READ_WIDER = 3.0
 #: Coverage below which a pixel is paper when reading a line's edges.
 PAPER = 0.2
 
@@ -100,7 +110,14 @@ def steps_from_path(
     starts = np.concatenate([[0], breaks])
     ends = np.concatenate([breaks - 1, [last]])
     cover = evidence.hidden_coverage
+    dashed = looks_dashed(path, evidence, settings)
     unknown = evidence.unknown()
+    dotted = dashed and looks_dotted(path, evidence, settings)
+    if dotted and evidence.crossbars is not None:
+        # A '+' mark's crossbar fills the gaps of a dotted line: under it the
+        # line may be drawn or not. (On a '--' line, whose gaps are rarer than
+        # its dashes, the crossbar's pixels are better read as line.)
+        unknown = unknown | evidence.crossbars
     combined = np.maximum(evidence.own, cover)
     levels = np.array([
         _plateau_level(evidence.own, unknown, combined, path[a], a, b, settings)
@@ -120,7 +137,6 @@ def steps_from_path(
     levels = np.array([np.average(levels[group == g], weights=weights[group == g])
                        for g in range(group[-1] + 1)])
     starts, ends = starts[keep], np.append(starts[keep][1:] - 1, last)
-    dashed = looks_dashed(path, evidence, settings)
     fit = bridged if dashed else evidence.own
     drops = [
         drop_position(fit, unknown, combined, levels[k], levels[k + 1], starts[k], starts[k + 1],
@@ -133,7 +149,8 @@ def steps_from_path(
         # not count that gap as paper where a drop was traced.
         refit = bridge_drop_corners(fit, evidence, settings,
                                     _drop_bands(levels, drops, fit.shape, settings))
-        levels, drops = refine_narrow(levels, drops, float(last), refit, unknown, settings)
+        levels, drops = refine_narrow(levels, drops, float(last), refit, unknown, settings,
+                                      read_wider=None if dotted else DASHED_READ_WIDER)
         levels, drops = split_half_seen_drops(levels, drops, evidence.own, unknown, evidence.marks,
                                               settings)
     else:

@@ -65,7 +65,8 @@ def drop_position(coverage: np.ndarray, unknown: np.ndarray, combined: np.ndarra
 
 
 def refine_narrow(levels: np.ndarray, drops: np.ndarray, end: float, coverage: np.ndarray,
-                  unknown: np.ndarray, settings: TraceSettings) -> tuple[np.ndarray, np.ndarray]:
+                  unknown: np.ndarray, settings: TraceSettings,
+                  read_wider: float | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Refit narrow plateaus and their drops to a drawing of the step curve.
 
     Where plateaus are narrower than a few line widths (events close
@@ -75,7 +76,8 @@ def refine_narrow(levels: np.ndarray, drops: np.ndarray, end: float, coverage: n
     measured line width (:func:`_pieces`) fits the pixels best, by coordinate
     descent (two sweeps). Drawn ink on paper costs fully, ink left
     unexplained (a censor mark, another curve) little, unknown pixels
-    nothing.
+    nothing. Plateaus wider than ``read_wider`` line widths keep the level
+    read from their edges (only their drops are refitted).
     """
     w = settings.width
     starts = np.concatenate([[0.0], drops])
@@ -90,6 +92,8 @@ def refine_narrow(levels: np.ndarray, drops: np.ndarray, end: float, coverage: n
     steps = np.arange(-w / 2, w / 2 + 1e-9, 0.25)
     for _ in range(2):
         for k in narrow:
+            if read_wider is not None and stops[k] - starts[k] > read_wider * w:
+                continue
             low = levels[k - 1] + 0.5 if k > 0 else -np.inf
             high = levels[k + 1] - 0.5 if k + 1 < len(levels) else np.inf
             options = levels[k] + steps

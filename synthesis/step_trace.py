@@ -157,7 +157,7 @@ def trace_curves(
     rest = CurveEvidence(
         own=np.where(zone, 0.0, evidence.own).astype(np.float32), mask=evidence.mask & ~zone,
         other=np.maximum(evidence.other, np.where(zone, bridged, 0.0)).astype(np.float32),
-        lines=evidence.lines, marks=evidence.marks,
+        lines=evidence.lines, marks=evidence.marks, crossbars=evidence.crossbars,
     )
     second = trace_path(rest, start_row, settings, coverage=np.where(zone, 0.0, bridged),
                         lowest=True)
@@ -187,7 +187,7 @@ def evidence_per_curve(evidence: CurveEvidence, paths: list[np.ndarray], bridged
             own=np.where(others, 0.0, evidence.own).astype(np.float32),
             mask=evidence.mask & ~others,
             other=np.maximum(evidence.other, np.where(others, evidence.own, 0.0)).astype(np.float32),
-            lines=evidence.lines, marks=evidence.marks,
+            lines=evidence.lines, marks=evidence.marks, crossbars=evidence.crossbars,
         ), np.where(others, 0.0, bridged)))
     return apart
 
