@@ -228,7 +228,7 @@ def suite_over_seeds(seeds: int) -> pd.DataFrame:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--reps", type=int, default=6, help="simulated trials per n and design (a third for n=10000)")
+    parser.add_argument("--reps", type=int, default=20, help="simulated trials per n and design (a third for n=10000)")
     parser.add_argument("--suite-seeds", type=int, default=10, help="seeds 0, 1, ... of the ground-truth suite")
     parser.add_argument("--floor-reps", type=int, default=4, help="arms per n and design in the noise-floor table")
     args = parser.parse_args()
