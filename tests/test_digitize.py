@@ -283,6 +283,23 @@ def test_dashed_drops_beside_marks(name, seed, months):
     assert fig.error("B", curve.points, window=months) <= ACCURACY
 
 
+def test_step_fit_passes_through_a_mark_centre():
+    """A '+' mark's centre is a point of the curve: a level 5 px above a mark on
+    a level of its own, its drop unseen, is moved onto the mark and the drop
+    into it hedged midway between where the level above may end and the mark."""
+    from synthesis.line_evidence import TraceSettings
+    from synthesis.step_fit import honour_marks
+
+    shape = (60, 120)
+    nothing = np.zeros(shape, dtype=np.float32)
+    hidden = np.ones(shape, dtype=bool)
+    levels, drops = honour_marks(np.array([10.0, 20.0, 30.0]), np.array([50.0, 60.0]), 100.0,
+                                 nothing, nothing, hidden, None, np.array([[58.0, 25.0]]),
+                                 TraceSettings(2.8))
+    assert levels.tolist() == [10.0, 25.0, 30.0]
+    assert drops.tolist() == [54.0, 60.0]
+
+
 def test_summary_and_long_frames(figures):
     fig = figures("no censor marks")
     digitized = digitize_curves(load_figure(fig.image), fig.calibration, colors=["#1f77b4"])
