@@ -32,6 +32,7 @@ from synthesis.line_evidence import (
 )
 from synthesis.step_fit import (
     drop_position,
+    honour_marks,
     refine_narrow,
     split_half_seen_drops,
     split_merged_drops,
@@ -74,6 +75,7 @@ def steps_from_path(
     settings: TraceSettings,
     bridged: np.ndarray,
     start_row: float,
+    mark_centres: np.ndarray | None = None,
 ) -> StepCurve | None:
     """Read the step corners of a traced path; ``None`` if the colour is never on it.
 
@@ -86,7 +88,9 @@ def steps_from_path(
     coverage with the gaps at the traced drops' corners bridged
     (:func:`~synthesis.dashed_lines.bridge_drop_corners`), and then a dashed
     line's drops seen only in part are split
-    (:func:`~synthesis.step_fit.split_half_seen_drops`), a solid line's
+    (:func:`~synthesis.step_fit.split_half_seen_drops`) and a dotted line's
+    levels and drops repaired to pass through the centres of its censor
+    marks (``mark_centres``, :func:`~synthesis.step_fit.honour_marks`), a solid line's
     tall drops beside narrow plateaus tried as two
     (:func:`~synthesis.step_fit.split_merged_drops`).
     A path that leaves the first column already below survival 1 (``start_row``)
@@ -153,6 +157,9 @@ def steps_from_path(
                                       read_wider=None if dotted else DASHED_READ_WIDER)
         levels, drops = split_half_seen_drops(levels, drops, evidence.own, unknown, evidence.marks,
                                               settings)
+        if dotted and mark_centres is not None and mark_centres.size:
+            levels, drops = honour_marks(levels, drops, float(last), refit, evidence.own, unknown,
+                                         evidence.marks, mark_centres, settings)
     else:
         levels, drops = refine_narrow(levels, drops, float(last), fit, unknown, settings)
         levels, drops = split_merged_drops(levels, drops, float(last), fit, unknown, settings)
