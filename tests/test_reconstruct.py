@@ -507,6 +507,25 @@ def test_risk_time_between_two_points_counts_the_drop_before_it():
     assert check["events"].tolist()[:2] == [10, 10] and check["censored"].tolist()[:2] == [0, 0]
 
 
+def test_events_between_points_along_the_line_are_spread_along_it():
+    # An exponential curve (median 10 ln 2 = 6.93) clicked along its line every
+    # 2 months, with n and the total events: the drop from 6 to 8 crosses 0.5 at
+    # 6.98 on the line. Guyot's code (and this one before) put its events at 8,
+    # the median half a gap late (error 1.07); spread along the gap they cross
+    # 0.5 where the line does.
+    time = np.arange(0.0, 26.0, 2.0)
+    line = pd.DataFrame({"time": time, "survival": np.exp(-time / 10)})
+    n = 10000
+    result = reconstruct_ipd(line, n_start=n, total_events=round(n * (1 - np.exp(-2.4))))
+    median = kaplan_meier(result.ipd["time"], result.ipd["event"]).median.estimate
+    assert abs(median - 6.98) < 0.01
+    events = result.ipd.loc[result.ipd["event"] == 1, "time"]
+    assert events.between(6.0, 8.0, inclusive="neither").sum() > 900
+    # Both corners at one time: the drop is vertical, its events stay at it.
+    stepped = reconstruct_ipd(steps([(4, 0.9), (8, 0.8)]), n_start=100, total_events=20).ipd
+    assert set(stepped.loc[stepped["event"] == 1, "time"]) == {4.0, 8.0}
+
+
 def test_censorings_in_the_second_half_of_a_gap_are_at_risk_for_its_drop(arm):
     _, points, table = arm
     result = reconstruct_ipd(points, at_risk=table)
