@@ -172,8 +172,8 @@ def reconstruct_ipd(
     (:func:`synthesis.dense_curve.smooth_dense_points`), since the events of
     an interval follow the curve's values at its ends, and one noisy click
     there moves them by about n ε / S. On the benchmark with a risk table
-    (``bench/bench_reconstruct.py``, section 2) the events error per arm at
-    n = 10000 falls from 8.50 to 4.08 (another 48 arms: 10.90 to 7.25,
+    (``bench/bench_reconstruct.py``, section 2, 6 trials per design) the
+    events error per arm at n = 10000 falls from 8.50 to 4.08 (another 48 arms: 10.90 to 7.25,
     against 7.0 with noise-free clicks); smaller arms are unchanged. The
     diagnostics compare with the points as given, so the largest gap to
     them at n = 10000 rises from 0.005 to 0.009: the clicks' noise is no
@@ -221,9 +221,11 @@ def reconstruct_ipd(
     :func:`synthesis.censoring_spread.place_censorings`); equal shares
     spread those hidden where marks crowd evenly over the interval, late
     where the density falls, and made the marks cost accuracy at large n.
-    On the benchmark the events error per arm with the risk table and marks
-    goes from 0.25, 1.78 and 22.58 at n = 100, 1000
-    and 10000 to 0.17, 0.94 and 4.50 (risk table alone: 0.33, 0.97, 4.08),
+    On the benchmark (6 trials per design) the events error per arm with the
+    risk table and marks goes from 0.25, 1.78 and 22.58 at n = 100, 1000 and
+    10000 to 0.17, 0.94 and 4.50 (risk table alone: 0.33, 0.97, 4.08; with
+    20 trials per design 1.10 and 6.94 with marks, 1.53 and 6.94 without, at
+    n = 1000 and 10000),
     and the suite's with marks from 0.63 to 0.46 (seeds 0-9; 0.73 to 0.58
     over seeds 0-29, log HR error 0.0068 to 0.0061).
 
