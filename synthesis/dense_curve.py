@@ -112,7 +112,6 @@ def _local_linear(x: np.ndarray, y: np.ndarray, m: int) -> np.ndarray:
     idx = np.arange(size)
     lo = np.clip(idx - m, 0, size)
     hi = np.clip(idx + m + 1, 0, size)
-    # Centred at each point, so the sums stay well conditioned.
     def window(values: np.ndarray) -> np.ndarray:
         total = np.concatenate(([0.0], np.cumsum(values)))
         return total[hi] - total[lo]

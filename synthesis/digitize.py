@@ -321,8 +321,9 @@ def digitize_curves(
         bars = find_mark_bars(evidence, runs, settings)
         evidence = bars.remove_from(evidence)
         paths, bridged = trace_curves(evidence, start_row, settings)
-        traced = [steps_from_path(p, e, settings, b, start_row, _centres_near(bars, p, paths))
-                  for p, (e, b) in zip(paths, evidence_per_curve(evidence, paths, bridged, settings))]
+        per_curve = evidence_per_curve(evidence, paths, bridged, settings)
+        traced = [steps_from_path(p, e, settings, b, start_row, _centres_near(bars, paths, i))
+                  for i, (p, (e, b)) in enumerate(zip(paths, per_curve))]
         traced = [t for t in traced if t is not None]
         if not traced:
             if colors is None:
@@ -658,13 +659,13 @@ def _bars_on(bars: MarkBars, step: StepCurve, traced: list[StepCurve],
     return x[(own <= nearest) & (own <= settings.width + 2)]
 
 
-def _centres_near(bars: MarkBars, path: np.ndarray, paths: list[np.ndarray]) -> np.ndarray:
-    """Centres of the marks found by shape nearer to ``path`` than to the colour's other paths."""
+def _centres_near(bars: MarkBars, paths: list[np.ndarray], index: int) -> np.ndarray:
+    """Centres of the marks found by shape no farther from ``paths[index]`` than from the colour's other paths."""
     if bars.centres.size == 0:
         return bars.centres
-    cols = np.clip(np.round(bars.centres[:, 0]).astype(int), 0, path.size - 1)
+    cols = np.clip(np.round(bars.centres[:, 0]).astype(int), 0, paths[index].size - 1)
     gap = [np.abs(p[cols] - bars.centres[:, 1]) for p in paths]
-    return bars.centres[gap[[p is path for p in paths].index(True)] <= np.min(gap, axis=0)]
+    return bars.centres[gap[index] <= np.min(gap, axis=0)]
 
 
 def _names(hex_color: str, traced: list[StepCurve]) -> list[str]:
