@@ -181,7 +181,8 @@ def against_published_r(rng: np.random.Generator, reps: int) -> pd.DataFrame | N
                     r_ipds.append(pd.read_csv(work / f"{row['case']}-{side}-ipd.csv"))
             true_log_hr = cox_log_hr(*arms)
             for tool, ipds, ms in (("ours", [o[0] for o in ours], [o[1] for o in ours]), ("R Guyot 2012", r_ipds, r_ms)):
-                record = {"n": row["n"], "mode": row["mode"], "tool": tool, "ms_per_arm": float(np.mean(ms)),
+                record = {"case": row["case"], "n": row["n"], "mode": row["mode"], "tool": tool,
+                          "ms_per_arm": float(np.mean(ms)),
                           "failed": tool != "ours" and failed, "capped": tool != "ours" and capped}
                 if len(ipds) == 2:
                     record["log_hr"] = abs(cox_log_hr(*ipds) - true_log_hr)
@@ -191,6 +192,22 @@ def against_published_r(rng: np.random.Generator, reps: int) -> pd.DataFrame | N
                                                    for i, a in zip(ipds, arms, strict=True)])
                 out.append(record)
     return pd.DataFrame(out)
+
+
+def paired_differences(versus: pd.DataFrame) -> pd.DataFrame:
+    """Mean and standard error of ours minus R per n, mode and measure, over the pairs both reconstructed."""
+    wide = versus.pivot_table(index=["n", "mode", "case"], columns="tool",
+                              values=["events", "median", "log_hr"], aggfunc="first")
+    rows = []
+    for (n, mode), group in wide.groupby(level=["n", "mode"]):
+        row = {"n": n, "mode": mode}
+        for measure in ("events", "median", "log_hr"):
+            diff = (group[(measure, "ours")] - group[(measure, "R Guyot 2012")]).dropna()
+            row["pairs"] = len(diff)
+            row[f"{measure}_diff"] = diff.mean()
+            row[f"{measure}_se"] = diff.std(ddof=1) / np.sqrt(len(diff)) if len(diff) > 1 else np.nan
+        rows.append(row)
+    return pd.DataFrame(rows).set_index(["n", "mode"])
 
 
 def noise_floor(rng: np.random.Generator, reps: int) -> pd.DataFrame:
@@ -256,6 +273,9 @@ def main() -> None:
                 event_error=("events", "mean"), median_rel_error=("median", "mean"),
                 log_hr_error=("log_hr", "mean"), ms_per_arm=("ms_per_arm", "median"),
             ).to_string())
+            print("\nPaired, ours minus R on the same pairs (negative: ours closer to the truth); se: standard "
+                  "error of the mean difference, so a difference within about 2 se is not shown to be real\n")
+            print(paired_differences(versus).to_string())
         if args.suite_seeds > 0:
             seeds = suite_over_seeds(args.suite_seeds)
             print(f"\n4. The ground-truth suite of the tests over seeds 0-{args.suite_seeds - 1} (SYNTHETIC; 18 arms "

@@ -521,6 +521,13 @@ def test_events_between_points_along_the_line_are_spread_along_it():
     assert abs(median - 6.98) < 0.01
     events = result.ipd.loc[result.ipd["event"] == 1, "time"]
     assert events.between(6.0, 8.0, inclusive="neither").sum() > 900
+    # The same with a risk table (no censoring): the events at 6, a risk-table
+    # time, stay there, being at risk at 6.
+    ticks = np.arange(0.0, 25.0, 6.0)
+    table = pd.DataFrame({"time": ticks, "n_risk": np.round(n * np.exp(-ticks / 10)).astype(int)})
+    tabled = reconstruct_ipd(line, at_risk=table)
+    assert tabled.max_at_risk_difference == 0
+    assert abs(kaplan_meier(tabled.ipd["time"], tabled.ipd["event"]).median.estimate - 6.98) < 0.01
     # Both corners at one time: the drop is vertical, its events stay at it.
     stepped = reconstruct_ipd(steps([(4, 0.9), (8, 0.8)]), n_start=100, total_events=20).ipd
     assert set(stepped.loc[stepped["event"] == 1, "time"]) == {4.0, 8.0}
