@@ -4,9 +4,12 @@ Run: ``python bench/bench_digitize.py``. Renders Kaplan-Meier figures of two
 SYNTHETIC arms with matplotlib in every style of ``tests/km_figures.py``,
 digitizes them with the exact calibration and prints, per style and arm:
 
-- ``tube``: (first seed, and worst over three seeds of SYNTHETIC data) the largest vertical miss between extracted and true curve,
-  allowing 0.5 % of the time axis sideways, as a share of the survival axis
-  (target <= 0.005, the issue's "within 0.5 % of the axis range");
+- ``tube``: (first seed, worst over the 15 seeds of SYNTHETIC data in
+  :data:`SEEDS`, and on how many seeds it is within 0.5 %) the largest
+  vertical miss between extracted and true curve, allowing 0.5 % of the time
+  axis sideways, as a share of the survival axis (target <= 0.005, the
+  issue's "within 0.5 % of the axis range"); a curve not found counts as a
+  miss;
 - ``hausdorff``: the Hausdorff distance of the two drawn step curves with both
   axes scaled to 0-1 (stricter: a drop 0.6 % off sideways counts 0.006);
 - ``rmse``: root-mean-square survival error at 100 times (SurvdigitizeR's
@@ -42,9 +45,11 @@ from km_figures import (  # noqa: E402
 from synthesis.digitize import digitize_curves, load_figure  # noqa: E402
 
 
-#: Each style is drawn from three SYNTHETIC trials; the table shows the first
-#: and the worst of the three.
-SEEDS = (1, 20, 30)
+#: Each style is drawn from these SYNTHETIC trials; the table shows the first in
+#: full, the worst over all and how many are within 0.5 %. The tests assert on
+#: 1, 20 and 30 (and more for some styles); 2-13 were added when they showed
+#: misses the three did not.
+SEEDS = (1, 20, 30, *range(2, 14))
 
 
 def _rmse(steps, points, t_end) -> float:
@@ -59,6 +64,7 @@ def accuracy_rows() -> list[tuple]:
     rows = []
     for name, style in STYLES.items():
         worst: dict[str, float] = {}
+        passed: dict[str, int] = {}
         for seed in SEEDS:
             fig = render_km_figure(style, default_arms(style, seed=seed))
             image = load_figure(fig.image)
@@ -66,7 +72,7 @@ def accuracy_rows() -> list[tuple]:
             try:
                 digitized = digitize_curves(image, fig.calibration)
             except Exception as exc:  # a benchmark reports failures instead of stopping
-                rows.append((name, seed, "-", "-", "-", "-", "-", "-", f"FAILED: {exc}"))
+                rows.append((name, seed, "-", "-", "-", "-", "-", "-", "-", "-", f"FAILED: {exc}"))
                 continue
             seconds = time.perf_counter() - start
             for arm, colour in fig.colors.items():
@@ -75,10 +81,11 @@ def accuracy_rows() -> list[tuple]:
                 if not candidates:
                     worst[arm] = np.inf
                     if seed == SEEDS[0]:
-                        rows.append((name, seed, arm, "missing", "-", "-", "-", f"{seconds:.2f}", ""))
+                        rows.append([name, seed, f"{arm}=not found", "missing", "-", "-", "-", f"{seconds:.2f}", ""])
                     continue
                 curve = min(candidates, key=lambda c: fig.error(arm, c.points))
                 worst[arm] = max(worst.get(arm, 0.0), fig.error(arm, curve.points))
+                passed[arm] = passed.get(arm, 0) + (fig.error(arm, curve.points) <= 0.005)
                 if seed != SEEDS[0]:
                     continue
                 drawn = len(np.unique(np.round(fig.censor_times[arm] / 0.2))) if style.censor_marker else 0
@@ -94,7 +101,7 @@ def accuracy_rows() -> list[tuple]:
         for row in rows:
             if row[0] == name and isinstance(row, list):
                 arm = row[2].split("=")[0]
-                row.insert(4, f"{worst.get(arm, np.nan):.4f}")
+                row[4:4] = [f"{worst.get(arm, np.nan):.4f}", f"{passed.get(arm, 0)}/{len(SEEDS)}"]
                 rows[rows.index(row)] = tuple(row)
     return rows
 
@@ -116,20 +123,21 @@ def large_figure_seconds(repeats: int = 5) -> tuple[float, float]:
 
 
 def main() -> None:
-    header = ("style", "seed", "arm=curve", "tube", f"worst of {len(SEEDS)}", "hausdorff", "rmse",
-              "marks", "sec", "warnings")
+    header = ("style", "seed", "arm=curve", "tube", f"worst of {len(SEEDS)}", "within 0.5 %", "hausdorff",
+              "rmse", "marks", "sec", "warnings")
     rows = [r for r in accuracy_rows() if len(r) == len(header)]
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header) - 1)]
     for row in [header, *rows]:
         print("  ".join(str(v).ljust(w) for v, w in zip(row, widths)) + "  " + str(row[-1]))
     tubes = [float(r[3]) for r in rows if r[3] not in ("-", "missing")]
     worst = [float(r[4]) for r in rows if r[4] not in ("-", "missing")]
+    within = [tuple(map(int, r[5].split("/"))) for r in rows if r[5] not in ("-", "missing")]
     print(
         f"\nseed {SEEDS[0]}: {sum(t <= 0.005 for t in tubes)}/{len(rows)} arms within 0.5 %, "
         f"{sum(t <= 0.01 for t in tubes)} within 1 %, worst {max(tubes):.4f}; "
-        f"over seeds {SEEDS}: {sum(t <= 0.005 for t in worst)}/{len(rows)} arms always within 0.5 %, "
-        f"{sum(t <= 0.01 for t in worst)} always within 1 %, "
-        f"worst {max(worst):.4f}"
+        f"over seeds {', '.join(map(str, SEEDS))}: {sum(k for k, _ in within)}/{sum(m for _, m in within)} "
+        f"curves within 0.5 %, {sum(t <= 0.005 for t in worst)}/{len(rows)} arms always within 0.5 %, "
+        f"{sum(t <= 0.01 for t in worst)} always within 1 %, worst {max(worst):.4f}"
     )
     total, extract = large_figure_seconds()
     print(f"load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
