@@ -297,6 +297,19 @@ def test_dotted_curve_that_starts_under_the_frame_is_found(seed):
     assert _error(fig, "B", _match(fig, digitized)["B"]) <= 0.02
 
 
+@pytest.mark.parametrize(("name", "seed", "arm"), [
+    ("dashed colours", 3, "A"), ("default", 3, "A"), ("overlapping arms", 5, "B")])
+def test_drop_that_ends_the_curve_is_followed(name, seed, arm):
+    """The last patient's event ends the curve in a drop to a plateau narrower
+    than the line, which the trace lost: arm A of seed 3 drops by 0.19 at
+    t = 33.0 months (18.5 % of the axis before, in every style); arm B of
+    'overlapping arms', seed 5, 14.0 % before."""
+    style = STYLES[name]
+    fig = render_km_figure(style, default_arms(style, seed=seed))
+    digitized = digitize_curves(load_figure(fig.image), fig.calibration)
+    assert _error(fig, arm, _match(fig, digitized)[arm]) <= ACCURACY
+
+
 def test_step_fit_passes_through_a_mark_centre():
     """A '+' mark's centre is a point of the curve: a level 5 px above a mark on
     a level of its own, its drop unseen, is moved onto the mark and the drop
