@@ -125,8 +125,8 @@ def trace_curves(
     The first path follows the drawn pixels, and the dash-bridged ones
     (:func:`~synthesis.dashed_lines.bridged_coverage`) only if it leaves
     gaps like a dashed line or sees its colour in fewer than half of the
-    colour's columns (:func:`_misses_its_colour`: a dotted line that it
-    never left the frame for): bridging would also fill the notches of a
+    colour's columns (:func:`_misses_its_colour`: it stayed on the frame
+    above a dotted line): bridging would also fill the notches of a
     thick solid staircase. When
     the colour has ink away from that path over
     :data:`MIN_SECOND_CURVE_SHARE` of the width, a second path is traced
@@ -201,7 +201,7 @@ def _misses_its_colour(path: np.ndarray, evidence: CurveEvidence, settings: Trac
     7.4 px at 2 px width): its missing coverage costs more per column than
     the frame line at survival 1 (:data:`HIDDEN_EVIDENCE`), so a path that
     has not left the frame before the first dot may never leave it
-    (arm B of the bench's 'dashed colours' on 7 of seeds 2-12: no curve).
+    (arm B of the bench's 'dashed colours' on 8 of seeds 2-12: no curve).
     Such a path sees its own colour nowhere; the dots, bridged, are then
     followed.
     """

@@ -283,18 +283,19 @@ def test_dashed_drops_beside_marks(name, seed, months):
     assert fig.error("B", curve.points, window=months) <= ACCURACY
 
 
-@pytest.mark.parametrize("seed", [4, 7])
-def test_dotted_curve_that_starts_under_the_frame_is_found(seed):
+@pytest.mark.parametrize(("seed", "bound"), [(3, ACCURACY), (4, 0.02), (7, 0.02)])
+def test_dotted_curve_that_starts_under_the_frame_is_found(seed, bound):
     """A dotted line's missing coverage costs more per column than the frame
     line at survival 1: a path that did not leave the frame before the first
-    dot stayed on it and the dotted arm was not found at all (seeds 4-9 and
-    12 of 'dashed colours'). Now it is followed; arm B measures 0.87 % on
-    seed 4 and 1.43 % on seed 7, so the bound here is 2 %, not the target."""
+    dot stayed on it and the dotted arm was not found at all (seeds 3-9 and
+    12 of 'dashed colours'). Now it is followed; arm B measures 0.43 % on
+    seed 3, but 0.87 % on seed 4 and 1.43 % on seed 7 (misses at step
+    corners, as in the xfail of seed 1), whose bound here is 2 %, not the target."""
     style = STYLES["dashed colours"]
     fig = render_km_figure(style, default_arms(style, seed=seed))
     digitized = digitize_curves(load_figure(fig.image), fig.calibration)
     assert "#ff7f0e" in [c.color for c in digitized.curves]
-    assert _error(fig, "B", _match(fig, digitized)["B"]) <= 0.02
+    assert _error(fig, "B", _match(fig, digitized)["B"]) <= bound
 
 
 @pytest.mark.parametrize(("name", "seed", "arm"), [
