@@ -191,18 +191,23 @@ def _final_drop(path: np.ndarray, last: int, coverage: np.ndarray, settings: Tra
     bench's 'dashed colours', seed 3: a drop of 0.19 at t = 33 months,
     18.5 % of the axis). Where the colour's line (``coverage``, dash gaps
     bridged) runs down from the path's last seen column ``last``, within a
-    line width of it, gaps no longer than a dash gap, for more than
-    :data:`FINAL_DROP` line widths, the path goes down it to the line's end.
+    line width after it or :data:`FINAL_REACH` line widths before it (a
+    censor mark's crossbar may end the curve after its drop), gaps no
+    longer than a dash gap, for more than :data:`FINAL_DROP` line widths,
+    the path goes down it to the line's end ('thin lines', seed 3: the
+    drop 6 px before the end of a mark's crossbar).
     """
     w = settings.width
     height, width = coverage.shape
     level = int(path[last])
-    reach = int(np.ceil(w)) + 1
-    c0, c1 = max(last - reach, 0), min(last + reach, width - 1)
+    # The last column seen may be the end of a censor mark's crossbar after the drop.
+    reach = int(np.ceil(FINAL_REACH * w)) + 2
+    c0, c1 = max(last - reach, 0), min(last + int(np.ceil(w)) + 1, width - 1)
     below = coverage[level + settings.half + 1:, c0:c1 + 1]
     if below.size == 0:
         return path
-    inked = below.max(axis=1) >= 0.5
+    # A thin line between two columns covers each by less than half.
+    inked = below.max(axis=1) >= SEEN
     gap, bottom = 0, -1
     for i, on in enumerate(inked):
         if on:
@@ -213,15 +218,22 @@ def _final_drop(path: np.ndarray, last: int, coverage: np.ndarray, settings: Tra
                 break
     if bottom < 0 or bottom + 1 <= FINAL_DROP * w:
         return path
-    rows = slice(level + settings.half + 1, level + settings.half + 2 + bottom)
-    column = c0 + int(np.argmax(coverage[rows, c0:c1 + 1].sum(axis=0)))
-    # The line's last row is the bottom edge of the plateau it ends on.
-    end_row = level + settings.half + 1 + bottom - settings.half
+    first = level + settings.half + 1
+    run = coverage[first:first + bottom + 1, c0:c1 + 1]
+    column = c0 + int(np.argmax(run.sum(axis=0)))
+    # The plateau the drop ends on, or a censor mark's crossbar on it, runs
+    # wider than the drop's line; without either, the line's last row is
+    # the bottom edge of that plateau.
+    wide = np.nonzero(run.sum(axis=1) >= w + 2)[0]
+    end_row = first + int(wide[-1]) if wide.size else first + bottom - settings.half
     out = path.copy()
     out[column:] = np.maximum(out[column:], end_row)
     return out
 
 
+#: Line widths before the last seen column searched for the final drop
+#: (matplotlib's '+' of size 7 reaches 3.5 widths of a 1 pt line).
+FINAL_REACH = 4.0
 #: A run down from the curve's end longer than this many line widths is its last drop
 #: (a censor mark's bar, taken out before tracing, is not in the coverage).
 FINAL_DROP = 3.0
