@@ -11,7 +11,9 @@ line widths refitted, by :mod:`synthesis.step_fit` (on a dashed line with
 the gaps at the traced drops' corners bridged and, on a '--' line, the
 levels of plateaus wider than three line widths kept as read: arm B of
 "solid and dashed black", seeds 1/20/30, 0.75/0.35/0.37 % -> 0.40/0.35/0.37 %;
-and drops seen only in part split where a second drop may hide). This module owns the
+and drops seen only in part split where a second drop may hide); on a
+dotted line, drops hidden between two consecutive dots are put midway
+between them (:mod:`synthesis.dotted_drops`). This module owns the
 traced curve (:class:`StepCurve`), the reading of its levels and the rows
 and pixels it covers (:func:`curve_rows`, :func:`curve_zone`).
 """
@@ -23,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from synthesis.dashed_lines import bridge_drop_corners, looks_dashed, looks_dotted
+from synthesis.dotted_drops import dot_centres, hedge_between_dots, staircase_zone
 from synthesis.line_evidence import (
     SEEN,
     CurveEvidence,
@@ -90,7 +93,9 @@ def steps_from_path(
     line's drops seen only in part are split
     (:func:`~synthesis.step_fit.split_half_seen_drops`) and a dotted line's
     levels and drops repaired to pass through the centres of its censor
-    marks (``mark_centres``, :func:`~synthesis.step_fit.honour_marks`), a solid line's
+    marks (``mark_centres``, :func:`~synthesis.step_fit.honour_marks`) and
+    its drops hidden between two dots hedged midway
+    (:func:`~synthesis.dotted_drops.hedge_between_dots`), a solid line's
     tall drops beside narrow plateaus tried as two
     (:func:`~synthesis.step_fit.split_merged_drops`).
     A drop that ends the curve, which the tracer has no reason to go down,
@@ -164,6 +169,10 @@ def steps_from_path(
         if dotted and mark_centres is not None and mark_centres.size:
             levels, drops = honour_marks(levels, drops, float(last), refit, evidence.own, unknown,
                                          evidence.marks, mark_centres, settings)
+        if dotted:
+            zone = staircase_zone(levels, drops, float(last), unknown.shape, settings.width + 2)
+            dots = dot_centres(evidence.own, unknown, evidence.other, zone, settings)
+            drops = hedge_between_dots(levels, drops, float(last), evidence.own, dots, settings)
     else:
         levels, drops = refine_narrow(levels, drops, float(last), fit, unknown, settings)
         levels, drops = split_merged_drops(levels, drops, float(last), fit, unknown, settings)
@@ -198,7 +207,7 @@ def _final_drop(path: np.ndarray, last: int, coverage: np.ndarray, settings: Tra
     drop 6 px before the end of a mark's crossbar).
     """
     w = settings.width
-    height, width = coverage.shape
+    width = coverage.shape[1]
     level = int(path[last])
     # The last column seen may be the end of a censor mark's crossbar after the drop.
     reach = int(np.ceil(FINAL_REACH * w)) + 2
