@@ -120,6 +120,9 @@ def split_merged_drops(levels: np.ndarray, drops: np.ndarray, end: float, covera
     widths beside a narrow plateau, the two-step drawing (a level between,
     its two drops refitted as in :func:`refine_narrow`) replaces the one
     step where it fits the pixels better by more than :data:`SPLIT_GAIN`.
+    The two drops are tried between the drops either side (a split before
+    the previous drop drew a curve going back in time: 'grid + jpeg +
+    percent', arm B, seed 4, 1.79 % -> 0.15 %).
     """
     w = settings.width
     j = 0
@@ -141,10 +144,17 @@ def split_merged_drops(levels: np.ndarray, drops: np.ndarray, end: float, covera
             j += 1
             continue
         best = None
+        before = drops[j - 1] + 0.25
+        after = (drops[j + 1] if j + 1 < len(drops) else end) - 0.25
         for offset in (w / 4, w / 2, 3 * w / 4):
+            # The two drops stay between their neighbours: a drop before the
+            # previous one draws a curve that goes back in time.
+            first, second = max(x - offset, before), min(x + offset, after)
+            if first >= second:
+                continue
             trial_levels = np.insert(levels, j + 1, (upper + lower) / 2)
-            trial_drops = np.insert(drops, j + 1, x + offset)
-            trial_drops[j] = x - offset
+            trial_drops = np.insert(drops, j + 1, second)
+            trial_drops[j] = first
             for _ in range(2):
                 options = trial_levels[j + 1] + np.arange(-w / 2, w / 2 + 1e-9, 0.25)
                 options = options[(options > upper + 1) & (options < lower - 1)]
