@@ -197,8 +197,8 @@ def evidence_per_curve(evidence: CurveEvidence, paths: list[np.ndarray], bridged
 def _misses_its_colour(path: np.ndarray, evidence: CurveEvidence, settings: TraceSettings) -> bool:
     """Whether a path sees its colour in fewer than half the columns that hold the colour.
 
-    A dotted line covers about a third of its band (':' dots 2.7 px every
-    7.4 px at 2 px width): its missing coverage costs more per column than
+    A dotted line covers about a third of its band (':' dots 2.8 px every
+    7.4 px for a 2 pt line at 100 dpi): its missing coverage costs more per column than
     the frame line at survival 1 (:data:`HIDDEN_EVIDENCE`), so a path that
     has not left the frame before the first dot may never leave it
     (arm B of the bench's 'dashed colours' on 8 of seeds 2-12: no curve).
