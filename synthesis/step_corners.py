@@ -11,7 +11,9 @@ line widths refitted, by :mod:`synthesis.step_fit` (on a dashed line with
 the gaps at the traced drops' corners bridged and, on a '--' line, the
 levels of plateaus wider than three line widths kept as read: arm B of
 "solid and dashed black", seeds 1/20/30, 0.75/0.35/0.37 % -> 0.40/0.35/0.37 %;
-and drops seen only in part split where a second drop may hide). This module owns the
+and drops seen only in part split where a second drop may hide); on a
+dotted line, drops hidden between two consecutive dots are put midway
+between them (:mod:`synthesis.dotted_drops`). This module owns the
 traced curve (:class:`StepCurve`), the reading of its levels and the rows
 and pixels it covers (:func:`curve_rows`, :func:`curve_zone`).
 """
@@ -23,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from synthesis.dashed_lines import bridge_drop_corners, looks_dashed, looks_dotted
+from synthesis.dotted_drops import dot_centres, hedge_between_dots, staircase_zone
 from synthesis.line_evidence import (
     SEEN,
     CurveEvidence,
@@ -90,9 +93,13 @@ def steps_from_path(
     line's drops seen only in part are split
     (:func:`~synthesis.step_fit.split_half_seen_drops`) and a dotted line's
     levels and drops repaired to pass through the centres of its censor
-    marks (``mark_centres``, :func:`~synthesis.step_fit.honour_marks`), a solid line's
+    marks (``mark_centres``, :func:`~synthesis.step_fit.honour_marks`) and
+    its drops hidden between two dots hedged midway
+    (:func:`~synthesis.dotted_drops.hedge_between_dots`), a solid line's
     tall drops beside narrow plateaus tried as two
     (:func:`~synthesis.step_fit.split_merged_drops`).
+    A drop that ends the curve, which the tracer has no reason to go down,
+    is followed first (:func:`_final_drop`).
     A path that leaves the first column already below survival 1 (``start_row``)
     dropped within it: the curve starts at survival 1 and that drop is
     placed like the others, a fraction of a pixel after time 0.
@@ -100,6 +107,8 @@ def steps_from_path(
     seen_own = band_coverage(evidence.own, path, settings) >= SEEN
     if not seen_own.any():
         return None
+    path = _final_drop(path, int(np.nonzero(seen_own)[0][-1]), bridged, settings)
+    seen_own = band_coverage(evidence.own, path, settings) >= SEEN
     last = int(np.nonzero(seen_own)[0][-1])
     seen_bridged = band_coverage(bridged, path, settings) >= SEEN
     seen_other = band_coverage(evidence.other, path, settings) >= SEEN
@@ -160,6 +169,10 @@ def steps_from_path(
         if dotted and mark_centres is not None and mark_centres.size:
             levels, drops = honour_marks(levels, drops, float(last), refit, evidence.own, unknown,
                                          evidence.marks, mark_centres, settings)
+        if dotted:
+            zone = staircase_zone(levels, drops, float(last), unknown.shape, settings.width + 2)
+            dots = dot_centres(evidence.own, unknown, evidence.other, zone, settings)
+            drops = hedge_between_dots(levels, drops, float(last), evidence.own, dots, settings)
     else:
         levels, drops = refine_narrow(levels, drops, float(last), fit, unknown, settings)
         levels, drops = split_merged_drops(levels, drops, float(last), fit, unknown, settings)
@@ -175,6 +188,64 @@ def steps_from_path(
         gap_share=float(1 - seen_own[: last + 1].mean()),
         line_width=settings.width,
     )
+
+
+def _final_drop(path: np.ndarray, last: int, coverage: np.ndarray, settings: TraceSettings) -> np.ndarray:
+    """The path with the drop that ends the curve followed down, if one is drawn.
+
+    A curve whose last patient has an event ends in a drop to a plateau
+    shorter than the line is wide. The tracer gains nothing by going down
+    it (no columns follow that the lower row would explain), so the path
+    runs on at the level above and the whole drop is lost (arm A of the
+    bench's 'dashed colours', seed 3: a drop of 0.19 at t = 33 months,
+    18.5 % of the axis). Where the colour's line (``coverage``, dash gaps
+    bridged) runs down from the path's last seen column ``last``, within a
+    line width after it or :data:`FINAL_REACH` line widths before it (a
+    censor mark's crossbar may end the curve after its drop), gaps no
+    longer than a dash gap, for more than :data:`FINAL_DROP` line widths,
+    the path goes down it to the line's end ('thin lines', seed 3: the
+    drop 6 px before the end of a mark's crossbar).
+    """
+    w = settings.width
+    width = coverage.shape[1]
+    level = int(path[last])
+    # The last column seen may be the end of a censor mark's crossbar after the drop.
+    reach = int(np.ceil(FINAL_REACH * w)) + 2
+    c0, c1 = max(last - reach, 0), min(last + int(np.ceil(w)) + 1, width - 1)
+    below = coverage[level + settings.half + 1:, c0:c1 + 1]
+    if below.size == 0:
+        return path
+    # A thin line between two columns covers each by less than half.
+    inked = below.max(axis=1) >= SEEN
+    gap, bottom = 0, -1
+    for i, on in enumerate(inked):
+        if on:
+            gap, bottom = 0, i
+        else:
+            gap += 1
+            if gap > settings.dash_gap:
+                break
+    if bottom < 0 or bottom + 1 <= FINAL_DROP * w:
+        return path
+    first = level + settings.half + 1
+    run = coverage[first:first + bottom + 1, c0:c1 + 1]
+    column = c0 + int(np.argmax(run.sum(axis=0)))
+    # The plateau the drop ends on, or a censor mark's crossbar on it, runs
+    # wider than the drop's line; without either, the line's last row is
+    # the bottom edge of that plateau.
+    wide = np.nonzero(run.sum(axis=1) >= w + 2)[0]
+    end_row = first + int(wide[-1]) if wide.size else first + bottom - settings.half
+    out = path.copy()
+    out[column:] = np.maximum(out[column:], end_row)
+    return out
+
+
+#: Line widths before the last seen column searched for the final drop
+#: (matplotlib's '+' of size 7 reaches 3.5 widths of a 1 pt line).
+FINAL_REACH = 4.0
+#: A run down from the curve's end longer than this many line widths is its last drop
+#: (a censor mark's bar, taken out before tracing, is not in the coverage).
+FINAL_DROP = 3.0
 
 
 def _drop_bands(levels: np.ndarray, drops: np.ndarray, shape: tuple[int, int],
