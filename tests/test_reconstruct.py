@@ -632,9 +632,9 @@ def test_even_spread_is_tried_only_where_single_deaths_are_steps_above_the_noise
     tried = []
     search = interval_fit._search_count
 
-    def spy(grid, lo, hi, end, n, km_last, guess, target, density):
+    def spy(grid, lo, hi, end, n, km_last, guess, target, density, **options):
         tried.append((n, km_last, density == EVEN))
-        return search(grid, lo, hi, end, n, km_last, guess, target, density)
+        return search(grid, lo, hi, end, n, km_last, guess, target, density, **options)
 
     monkeypatch.setattr(interval_fit, "_search_count", spy)
     rng = np.random.default_rng(7)
