@@ -16,8 +16,10 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from km_simulation import SCENARIOS, at_risk_table, censor_marks, digitize, simulate_arm
+from km_simulation import SCENARIOS, Scenario, at_risk_table, censor_marks, digitize, simulate_arm
 
+from synthesis import interval_fit
+from synthesis.censoring_spread import EVEN, TabulatedDensity, censoring_densities
 from synthesis.curve_input import (
     clean_at_risk,
     clean_curve,
@@ -612,3 +614,42 @@ def test_dense_points_are_read_through_the_noise_and_sparse_ones_kept():
     few = pd.DataFrame({"time": [0.0, 12.0], "n_risk": [1500, 900]})
     kept, count = smooth_dense_points(time, noisy, few)
     assert count == 0 and np.array_equal(kept, noisy)
+
+
+def test_interval_before_administrative_censoring_gets_no_slope():
+    # Monthly points of S(t) = exp(-0.05 t), a risk table every 6 months; the censoring hazard per month is
+    # 0.010, 0.010, 0.013 (a noisy rise of a steady dropout hazard), then 0.04 and 0.06 (patients reaching
+    # the data cut-off from 18 months on).
+    time = np.arange(0.0, 37.0)
+    survival = np.exp(-0.05 * time)
+    lower = [0, 6, 12, 18, 24, 30]
+    n_risk = [1000.0]
+    for i, hazard in enumerate((0.010, 0.010, 0.013, 0.04, 0.06)):
+        n_risk.append(n_risk[-1] * survival[lower[i] + 6] / survival[lower[i]] * np.exp(-6 * hazard))
+    n_risk = [round(n) for n in n_risk]
+    densities = censoring_densities(time, survival, lower, n_risk, ends_empty=False)
+    assert isinstance(densities[3], TabulatedDensity)  # administrative censoring read as starting at 18
+    head, tail = densities[2]
+    # A steady hazard: the density follows the number at risk, which falls across the interval. The van
+    # Leer limiter gave it twice the noisy rise from the interval before, a density rising across it.
+    assert tail / head == pytest.approx(n_risk[3] / n_risk[2], rel=1e-9)
+
+
+def test_even_spread_is_tried_only_where_single_deaths_are_steps_above_the_noise(monkeypatch):
+    tried = []
+    search = interval_fit._search_count
+
+    def spy(grid, lo, hi, end, n, km_last, guess, target, density, **options):
+        tried.append((n, km_last, density == EVEN))
+        return search(grid, lo, hi, end, n, km_last, guess, target, density, **options)
+
+    monkeypatch.setattr(interval_fit, "_search_count", spy)
+    rng = np.random.default_rng(7)
+    heavy = Scenario("heavy", n=1000, median=12, accrual=36, follow_up=6, dropout_rate=0.04, clicks=300)
+    ipd = simulate_arm(heavy, rng)
+    reconstruct_ipd(digitize(ipd, heavy.clicks, rng), at_risk=at_risk_table(ipd, heavy.tick))
+    even = [(n, km) for n, km, is_even in tried if is_even]
+    # Late intervals of this arm have 40 to 200 at risk with steps of one death under 0.005, which the
+    # clicks' noise (0.002) hides: comparing there leaned to the even spread, late censorings, more events.
+    assert even and all(km / n >= interval_fit.LATTICE_MIN_STEP for n, km in even)
+    assert any(n < 200 and km / n < interval_fit.LATTICE_MIN_STEP for n, km, _ in tried)
