@@ -107,8 +107,9 @@ def steps_from_path(
     seen_own = band_coverage(evidence.own, path, settings) >= SEEN
     if not seen_own.any():
         return None
-    path = _final_drop(path, int(np.nonzero(seen_own)[0][-1]), bridged, settings)
-    seen_own = band_coverage(evidence.own, path, settings) >= SEEN
+    followed = _final_drop(path, int(np.nonzero(seen_own)[0][-1]), bridged, settings)
+    if followed is not path:
+        path, seen_own = followed, band_coverage(evidence.own, followed, settings) >= SEEN
     last = int(np.nonzero(seen_own)[0][-1])
     seen_bridged = band_coverage(bridged, path, settings) >= SEEN
     seen_other = band_coverage(evidence.other, path, settings) >= SEEN
