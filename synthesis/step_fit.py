@@ -178,8 +178,12 @@ def split_merged_drops(levels: np.ndarray, drops: np.ndarray, end: float, covera
     return levels, drops
 
 
-#: A drop taller than this many line widths may be two steps traced as one.
-SPLIT_HEIGHT = 1.6
+#: A drop taller than this many line widths may be two steps traced as one:
+#: the level read over the lower plateau lies between the two lower levels,
+#: so a merged pair of drops 1-1.5 line widths tall each is traced about
+#: 1.5 line widths tall ('thick lines', 4.86 px, arm B, seeds 5/16/22:
+#: 7.1-7.3 px, tube 0.50 % each with 1.6; 0.27/0.21/0.20 % with 1.0).
+SPLIT_HEIGHT = 1.0
 #: Misfit (squared coverage) a split must save.
 SPLIT_GAIN = 2.0
 

@@ -373,6 +373,37 @@ def test_split_drops_stay_in_time_order():
     assert _error(fig, "B", _match(fig, digitized)["B"]) <= ACCURACY
 
 
+def test_drop_a_line_width_tall_is_tried_as_two_steps():
+    """Two steps with a plateau narrower than the line (3.5 px under a 4.86 px
+    line) are traced as one drop to a level read between the two lower ones,
+    here 1.54 line widths below the upper level. Such drops were only tried
+    as two from 1.6 line widths (SPLIT_HEIGHT), so the narrow plateau was lost;
+    from one line width they are split where the two-step drawing fits."""
+    from synthesis.line_evidence import TraceSettings
+    from synthesis.step_fit import _pieces, _render_each, split_merged_drops
+
+    w, end = 4.86, 65.0
+    truth = _pieces(np.array([15.0, 20.0, 25.0, 30.0]), np.array([20.0, 50.0, 53.5]), 0.0, end, w)
+    coverage = _render_each(truth[None], np.arange(50.0), np.arange(80.0))[0].astype(np.float32)
+    unknown = np.zeros(coverage.shape, dtype=bool)
+    levels, drops = split_merged_drops(np.array([15.0, 20.0, 27.5]), np.array([20.0, 51.5]), end,
+                                       coverage, unknown, TraceSettings(w))
+    assert len(drops) == 3
+    assert abs(levels[2] - 25.0) < 0.5 and abs(drops[1] - 50.0) < 0.5 and abs(drops[2] - 53.5) < 0.5
+
+
+@pytest.mark.parametrize("seed", [5, 16, 22])
+def test_thick_line_staircase_keeps_its_narrow_plateaus(seed):
+    """'thick lines' (3.5 pt, 4.86 px), arm B: plateaus of 3-4 px between
+    drops were merged into one drop to a level between the two (tube
+    0.50 % on each of seeds 5, 16 and 22 with SPLIT_HEIGHT 1.6; 0.27, 0.21
+    and 0.20 % with 1.0)."""
+    style = STYLES["thick lines"]
+    fig = render_km_figure(style, default_arms(style, seed=seed))
+    digitized = digitize_curves(load_figure(fig.image), fig.calibration)
+    assert _error(fig, "B", _match(fig, digitized)["B"]) <= 0.004
+
+
 def test_mark_repairs_try_drops_near_the_mark_only(monkeypatch):
     """A drop beside a '+' mark on a dotted line was refitted over the whole
     plateau: 805 candidate columns for the last drop of arm B, 'dashed
