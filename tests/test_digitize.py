@@ -373,6 +373,36 @@ def test_split_drops_stay_in_time_order():
     assert _error(fig, "B", _match(fig, digitized)["B"]) <= ACCURACY
 
 
+def test_pixel_where_two_curves_touch_is_unmixed():
+    """A pixel blending two curve colours (60 % blue, 40 % orange) lies on
+    neither colour's paper-blend line: it counted as paper for both curves.
+    Unmixed, it is 0.6 of the blue curve's coverage and 0.4 of the other's."""
+    blue, orange, paper = np.array([31.0, 119, 180]), np.array([255.0, 127, 14]), np.full(3, 255.0)
+    pixels = np.tile(paper.astype(np.uint8), (5, 5, 1))
+    pixels[2, 1], pixels[2, 3] = blue, orange
+    pixels[2, 2] = np.round(paper + 0.6 * (blue - paper) + 0.4 * (orange - paper))
+    ink = np.linalg.norm(pixels - paper, axis=2) > dz.INK_DISTANCE
+    canvas = dz._Canvas(pixels=pixels, paper=paper, ink=ink, lines=np.zeros_like(ink), left=0, top=0)
+    palette = np.array([blue, orange])
+    labels, share = dz._assign(canvas, palette, shares=True)
+    assert labels[2, 2] == -1
+    evidence = dz._evidence(canvas, labels, share, 0, palette)
+    assert evidence.own[2, 2] == pytest.approx(0.6, abs=0.02)
+    assert evidence.other[2, 2] == pytest.approx(0.4, abs=0.02)
+
+
+@pytest.mark.parametrize("name, seed, arm", [("jpeg", 11, "A"), ("grid + jpeg + percent", 25, "A"),
+                                             ("grid + jpeg + percent", 21, "B")])
+def test_jpeg_curve_start_under_the_other_curve(name, seed, arm):
+    """In a JPEG the pixels where the two curves touch near survival 1 mix
+    both colours; read as paper, they hid the first drops (tube 0.83, 0.68
+    and 0.69 % at t < 1.4 months). Unmixed: 0.14, 0.15 and 0.16 %."""
+    style = STYLES[name]
+    fig = render_km_figure(style, default_arms(style, seed=seed))
+    digitized = digitize_curves(load_figure(fig.image), fig.calibration)
+    assert _error(fig, arm, _match(fig, digitized)[arm]) <= ACCURACY
+
+
 def test_drop_a_line_width_tall_is_tried_as_two_steps():
     """Two steps with a plateau narrower than the line (3.5 px under a 4.86 px
     line) are traced as one drop to a level read between the two lower ones,
