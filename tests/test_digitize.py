@@ -403,6 +403,34 @@ def test_jpeg_curve_start_under_the_other_curve(name, seed, arm):
     assert _error(fig, arm, _match(fig, digitized)[arm]) <= ACCURACY
 
 
+def test_first_plateau_hidden_all_along_is_at_survival_one():
+    """A run that shows nowhere is read from the ink hiding it, unless it is
+    the first plateau, which lies at survival 1 (``hidden_level``)."""
+    from synthesis.line_evidence import TraceSettings
+    from synthesis.step_corners import _plateau_level
+
+    own = np.zeros((20, 30), dtype=np.float32)
+    combined = own.copy()
+    combined[9:12] = 1.0  # a line 3 px wide hiding the run, centred on row 10
+    unknown = combined > 0.5
+    settings = TraceSettings(2.8)
+    assert _plateau_level(own, unknown, combined, 9, 0, 29, settings) == pytest.approx(10.0, abs=0.3)
+    assert _plateau_level(own, unknown, combined, 9, 0, 29, settings, hidden_level=8.4) == 8.4
+
+
+@pytest.mark.parametrize("name, seed, arm", [("open frame, legend above", 29, "A"),
+                                             ("grid + jpeg + percent", 8, "A"),
+                                             ("grid + jpeg + percent", 28, "A")])
+def test_curve_starts_at_survival_one_under_the_frame(name, seed, arm):
+    """The first plateau of arm A runs under the frame and arm B's line: read
+    from that ink it lay 2 px below survival 1 (tube 0.60, 0.70 and 0.70 %,
+    t < 1.4 months); now 0.18, 0.14 and 0.15 %."""
+    style = STYLES[name]
+    fig = render_km_figure(style, default_arms(style, seed=seed))
+    digitized = digitize_curves(load_figure(fig.image), fig.calibration)
+    assert _error(fig, arm, _match(fig, digitized)[arm]) <= ACCURACY
+
+
 def test_drop_a_line_width_tall_is_tried_as_two_steps():
     """Two steps with a plateau narrower than the line (3.5 px under a 4.86 px
     line) are traced as one drop to a level read between the two lower ones,
