@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from synthesis.curve_input import CORNER_TIME_MARGIN
 from synthesis.risk_grid import Grid
 
 #: Guyot's even spread of censorings over an interval.
@@ -272,10 +273,23 @@ def censoring_densities(
     end is the hazard there times the number at risk there (published); a
     hazard steady from one interval to the next gives a density proportional
     to the number at risk. The interval that ends the follow-up (the last,
-    or one after which at most one patient is left) has its censoring times
-    spread evenly among the patients still alive, a density proportional to
-    S(t): there the censoring hazard rises without bound as the last
-    patients reach the data cut-off, which no linear hazard follows.
+    one after which at most one patient is left, or one that ends at the
+    curve's end to within the click jitter,
+    :data:`synthesis.curve_input.CORNER_TIME_MARGIN` of its span) has its
+    censoring times spread evenly among the patients still alive, a density
+    proportional to S(t): there the censoring hazard rises without bound as
+    the last patients reach the data cut-off, which no linear hazard
+    follows. A table may print at the cut-off itself the few patients
+    followed to it exactly, and the clicked end of the curve falls a little
+    before or after it; read with a linear hazard times the numbers at risk
+    at its ends (some 1250 and 2), such an interval had its censorings
+    piled at its start, and arms of 10000 in the benchmark's light design
+    (a table every 6 months up to the cut-off at 48) lost 24 to 35 events
+    each. Over 120 arms at n = 10000 (``bench_reconstruct`` designs, seeds
+    22 and 23, the sweep's noise, same arms and clicks) the events error
+    per arm with a risk table fell from 6.67 to 5.33 (paired difference
+    -1.33, standard error 0.52), in the light design from 8.73 to 5.08
+    (signed -5.9 to -2.1); arms of 100 and 1000 were unchanged.
 
     Administrative censoring (patients reaching the data cut-off) starts at
     the minimum follow-up, on a risk-table time or inside an interval, and
@@ -332,8 +346,10 @@ def censoring_densities(
     slope = _limited_slopes(hazard)
     densities = []
     dropout = None  # the censoring hazard before administrative censoring, once it has started
+    # A risk time within the click jitter of the curve's end is at the data cut-off.
+    cutoff = time[-1] - CORNER_TIME_MARGIN * (time[-1] - time[0])
     for i, (lo, end) in enumerate(zip(lower, ends, strict=True)):
-        if i == count - 1 or n_end[i] <= 1:
+        if i == count - 1 or n_end[i] <= 1 or time[end] >= cutoff:
             densities.append((float(survival[lo]), float(survival[end])) if survival[lo] > 0 else EVEN)
             continue
         admin = None

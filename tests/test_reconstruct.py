@@ -653,3 +653,19 @@ def test_even_spread_is_tried_only_where_single_deaths_are_steps_above_the_noise
     # clicks' noise (0.002) hides: comparing there leaned to the even spread, late censorings, more events.
     assert even and all(km / n >= interval_fit.LATTICE_MIN_STEP for n, km in even)
     assert any(n < 200 and km / n < interval_fit.LATTICE_MIN_STEP for n, km, _ in tried)
+
+
+def test_interval_reaching_the_end_of_the_curve_spreads_its_censorings_among_the_alive():
+    # Monthly points of S(t) = exp(-0.05 t) up to the data cut-off at 48, a risk table every 6 months whose last
+    # count, at the curve's end, is 2 (followed to the cut-off exactly): the interval 42-48 ends the follow-up
+    # as surely as one that leaves nobody, its censoring hazard rises without bound towards 48, and its
+    # censorings are spread among the patients alive (a density proportional to S). Read as a linear hazard
+    # times the numbers at risk at its ends (1000 and 2), they were piled at its start, and on the benchmark's
+    # arms of 10000 whose tables end with 2 at risk the events came out about 35 too few.
+    time = np.arange(0.0, 49.0)
+    survival = np.exp(-0.05 * time)
+    lower = list(range(0, 49, 6))
+    n_risk = [4000, 3000, 2300, 1750, 1350, 1050, 800, 350, 2]
+    densities = censoring_densities(time, survival, lower, n_risk, ends_empty=False)
+    assert densities[7] == (pytest.approx(survival[42]), pytest.approx(survival[48]))
+
