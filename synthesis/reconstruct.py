@@ -202,9 +202,12 @@ def reconstruct_ipd(
     counts too many patients at risk at the drops and so too many events, a
     bias the two losses above used to hide. The interval that ends the
     follow-up spreads its censoring times evenly among the patients still
-    alive (a density proportional to S(t)). Where administrative censoring
-    starts (the hazard jumps) and after it, the density is that of a dropout
-    hazard plus the hazard 1 / (E - t) of reaching the data cut-off E under
+    alive (a density proportional to S(t)), also when the table prints a
+    few patients at risk at the curve's end (within the click jitter;
+    at n = 10000 the events error per arm fell from 6.67 to 5.33 over 120
+    arms). Where administrative censoring starts (the hazard jumps, or
+    rises clearly above the noise of the counts) and after it, the density
+    is that of a dropout hazard plus the hazard 1 / (E - t) of reaching the data cut-off E under
     uniform accrual, with its start (inside the interval or at its start)
     and level fitted to the numbers at risk: a linear profile cannot both
     start at a risk-table time and start inside an interval (on the

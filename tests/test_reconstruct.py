@@ -653,3 +653,43 @@ def test_even_spread_is_tried_only_where_single_deaths_are_steps_above_the_noise
     # clicks' noise (0.002) hides: comparing there leaned to the even spread, late censorings, more events.
     assert even and all(km / n >= interval_fit.LATTICE_MIN_STEP for n, km in even)
     assert any(n < 200 and km / n < interval_fit.LATTICE_MIN_STEP for n, km, _ in tried)
+
+
+def test_interval_reaching_the_end_of_the_curve_spreads_its_censorings_among_the_alive():
+    # Monthly points of S(t) = exp(-0.05 t) up to the data cut-off at 48, a risk table every 6 months whose last
+    # count, at the curve's end, is 2 (followed to the cut-off exactly): the interval 42-48 ends the follow-up
+    # as surely as one that leaves nobody, its censoring hazard rises without bound towards 48, and its
+    # censorings are spread among the patients alive (a density proportional to S). Read as a linear hazard
+    # times the numbers at risk at its ends (1000 and 2), they were piled at its start, and on the benchmark's
+    # arms of 10000 whose tables end with 2 at risk the events came out about 35 too few.
+    time = np.arange(0.0, 49.0)
+    survival = np.exp(-0.05 * time)
+    lower = list(range(0, 49, 6))
+    n_risk = [4000, 3000, 2300, 1750, 1350, 1050, 800, 350, 2]
+    densities = censoring_densities(time, survival, lower, n_risk, ends_empty=False)
+    assert densities[7] == (pytest.approx(survival[42]), pytest.approx(survival[48]))
+
+
+
+def _table_for_hazards(n0: int, survival: np.ndarray, lower: list[int], hazards) -> list[int]:
+    """Numbers at risk at ``lower`` for deaths along ``survival`` and the censoring hazard of each interval."""
+    n_risk = [float(n0)]
+    for i, hazard in enumerate(hazards):
+        n_risk.append(n_risk[-1] * survival[lower[i + 1]] / survival[lower[i]] * np.exp(-6 * hazard))
+    return [round(n) for n in n_risk]
+
+
+def test_a_clear_rise_of_the_censoring_hazard_starts_administrative_censoring():
+    # Monthly points of S(t) = exp(-0.06 t), a risk table every 6 months; the censoring hazard per month is 0.04
+    # (dropouts), then 0.068, 0.075, 0.085: patients reaching the data cut-off from 6 months on (accrual over
+    # 36 months), a rise under JUMP times. Among 10000 it is hundreds of censorings beyond the dropouts', not
+    # noise, and 6-12 gets the administrative density; read as a linear hazard, van Leer's slope across the
+    # rise put its censorings late (on the benchmark's heavy design at n = 10000, some 4 events per arm too
+    # many). A steady dropout hazard read from rounded counts (0.010 then 0.011 among 1000) is not a rise.
+    time = np.arange(0.0, 25.0)
+    survival = np.exp(-0.06 * time)
+    lower = [0, 6, 12, 18, 24]
+    rising = _table_for_hazards(10000, survival, lower, (0.04, 0.068, 0.075, 0.085))
+    assert isinstance(censoring_densities(time, survival, lower, rising, False)[1], TabulatedDensity)
+    steady = _table_for_hazards(1000, survival, lower, (0.010, 0.011, 0.011, 0.011))
+    assert not any(isinstance(d, TabulatedDensity) for d in censoring_densities(time, survival, lower, steady, False))
