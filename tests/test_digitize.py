@@ -380,24 +380,27 @@ def test_hedge_hidden_dashed_drops_puts_the_drop_midway():
     between: a drop fitted at 52 goes midway between 47.5 and 54.5 (the
     sights -+ half a line width). One whose line shows ink stays, and so does
     one whose bounds lie further apart than a dash gap (7 px)."""
-    from synthesis.line_evidence import TraceSettings
-    from synthesis.step_fit import hedge_hidden_dashed_drops
-
-    def hedged(own):
-        unknown = np.zeros(own.shape, dtype=bool)
-        return hedge_hidden_dashed_drops(np.array([10.0, 20.0]), np.array([52.0]), 90.0, own,
-                                         unknown, None, None, TraceSettings(3.0)).tolist()
-
     own = np.zeros((30, 100), dtype=np.float32)
     own[9:12, :50] = 1.0
     own[19:22, 53:91] = 1.0
-    assert hedged(own) == [51.0]
+    assert _hedged(own) == [51.0]
     inked = own.copy()
     inked[14:17, 52] = 1.0
-    assert hedged(inked) == [52.0]
+    assert _hedged(inked) == [52.0]
     far = own.copy()
     far[19:22, 53:57] = 0.0
-    assert hedged(far) == [52.0]
+    assert _hedged(far) == [52.0]
+
+
+def _hedged(own: np.ndarray, marks: np.ndarray | None = None, centres: np.ndarray | None = None) -> list[float]:
+    """The drop of a two-level staircase (rows 10 and 20, fitted at column 52,
+    curve ending at 90) after hedge_hidden_dashed_drops, for a 3 px line."""
+    from synthesis.line_evidence import TraceSettings
+    from synthesis.step_fit import hedge_hidden_dashed_drops
+
+    unknown = np.zeros(own.shape, dtype=bool)
+    return hedge_hidden_dashed_drops(np.array([10.0, 20.0]), np.array([52.0]), 90.0, own,
+                                     unknown, marks, centres, TraceSettings(3.0)).tolist()
 
 
 def test_hedge_hidden_dashed_drops_reads_censor_marks():
@@ -405,30 +408,22 @@ def test_hedge_hidden_dashed_drops_reads_censor_marks():
     line does; the end of a mark's bar left beside its removed pixels is not
     a drop's line (two pixels of 0.8 under a 3 px line), unless it is as wide
     as one (three of 0.9): then the fitted drop stays."""
-    from synthesis.line_evidence import TraceSettings
-    from synthesis.step_fit import hedge_hidden_dashed_drops
-
-    def hedged(own, marks, centres=None):
-        unknown = np.zeros(own.shape, dtype=bool)
-        return hedge_hidden_dashed_drops(np.array([10.0, 20.0]), np.array([52.0]), 90.0, own,
-                                         unknown, marks, centres, TraceSettings(3.0)).tolist()
-
     own = np.zeros((30, 100), dtype=np.float32)
     own[9:12, :50] = 1.0
     own[19:22, 58:91] = 1.0
     marks = np.zeros(own.shape, dtype=bool)
     # The level below is first seen at 59.5: too far for a hedge, but a mark
     # centred on it at column 54 bounds the drop from 47.5 to 54.
-    assert hedged(own, marks) == [52.0]
-    assert hedged(own, marks, np.array([[54.0, 20.0]])) == [50.75]
+    assert _hedged(own, marks) == [52.0]
+    assert _hedged(own, marks, np.array([[54.0, 20.0]])) == [50.75]
     own[19:22, 53:58] = 1.0
     marks[13:16, 51:54] = True
     bar_end = own.copy()
     bar_end[16, 52:54] = 0.8
-    assert hedged(bar_end, marks) == [51.0]
+    assert _hedged(bar_end, marks) == [51.0]
     drop_line = own.copy()
     drop_line[16, 51:54] = 0.9
-    assert hedged(drop_line, marks) == [52.0]
+    assert _hedged(drop_line, marks) == [52.0]
 
 
 def test_split_drops_stay_in_time_order():
