@@ -329,8 +329,10 @@ def tube_error(
     grid = np.linspace(*(window or (0.0, t_end)), 4000)
     offsets = np.linspace(-time_tolerance, time_tolerance, 21) * span
 
+    # Not clipped at t_end: a drop at the last follow-up, drawn a fraction of
+    # a pixel after it, is within the sideways tolerance like any other.
     def values(step_t, step_s, t):
-        return np.maximum(survival_at(step_t, step_s, np.clip(t, 0.0, t_end)), survival_floor)
+        return np.maximum(survival_at(step_t, step_s, np.maximum(t, 0.0)), survival_floor)
 
     def miss(a, b):
         here = values(*a, grid)
