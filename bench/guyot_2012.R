@@ -14,7 +14,8 @@
 #   (capped NA: the published code stopped with an error on this input).
 
 args <- commandArgs(trailingOnly = TRUE)
-manifest <- read.csv(args[1], stringsAsFactors = FALSE)
+manifest <- read.csv(args[1], stringsAsFactors = FALSE, colClasses = c(risk = "character"))
+manifest$risk[is.na(manifest$risk)] <- ""  # a manifest without any risk table
 MAX_LOOPS <- 1000
 
 prepare <- function(points) {
