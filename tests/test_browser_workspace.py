@@ -16,7 +16,10 @@ pytestmark = pytest.mark.browser
 
 
 def wait_for_text(page, text: str) -> None:
+    """Wait for ``text``, then for the script run that shows it to end: until
+    then the previous run's elements (an earlier error box) may still stand."""
     page.get_by_text(text, exact=False).first.wait_for(timeout=30_000)
+    wait_rendered(page)
 
 
 def create_project(page, name: str) -> None:
