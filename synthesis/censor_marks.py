@@ -214,7 +214,7 @@ def _half_to_keep(own: np.ndarray, bar: tuple[np.ndarray, np.ndarray, np.ndarray
     just before a drop shows the line on its left only, the drop leaving
     the line downwards on its right: it is a mark too when its bar is one
     mark long (``typical``, so not two marks on two levels) and the line on
-    its left is centred on it (:func:`_level_left_of`), and only its
+    its left is centred on it (:func:`_centred_level_left_of`), and only its
     upper half is left out, the lower half being possibly drawn over the
     drop's line. Left in, the upper half reads as a drop reaching the line
     at the mark, from as high above as half a bar. The mirror case (a mark
@@ -230,12 +230,12 @@ def _half_to_keep(own: np.ndarray, bar: tuple[np.ndarray, np.ndarray, np.ndarray
     if _line_beside(own, centre, right, 1, settings):
         return 0
     one_mark = int(bar_ends.max()) - int(bar_starts.min()) + 1 <= typical + 1
-    centred = _level_left_of(own, centre, left, settings) is not None
+    centred = _centred_level_left_of(own, centre, left, settings)
     return 1 if one_mark and centred and _drop_after(own, centre, right, settings) else None
 
 
-def _level_left_of(own: np.ndarray, centre: float, edge: int, settings: TraceSettings) -> float | None:
-    """The row of the flat line nearest left of column ``edge``, if within a pixel of ``centre``.
+def _centred_level_left_of(own: np.ndarray, centre: float, edge: int, settings: TraceSettings) -> bool:
+    """Whether the flat line nearest left of column ``edge`` lies within a pixel of ``centre``.
 
     Flat as in :func:`_line_beside`; its row is coverage-weighted over the
     line's band. A drop in a staircase of short plateaus passes
@@ -246,14 +246,14 @@ def _level_left_of(own: np.ndarray, centre: float, edge: int, settings: TraceSet
     lo, hi = int(np.floor(centre)), int(np.ceil(centre))
     above, below = round(float(centre - clear)), round(float(centre + clear))
     if above < 0 or below >= own.shape[0]:
-        return None
+        return False
     rows = np.arange(above + 1, below)
     for col in range(edge - 1, max(edge - settings.dash_gap - 3, -1), -1):
         if own[lo:hi + 1, col].max() >= 0.5 and own[above, col] < 0.5 and own[below, col] < 0.5:
             weight = own[rows, col]
             row = float((weight * rows).sum() / weight.sum())
-            return row if abs(row - centre) <= 1.0 else None
-    return None
+            return abs(row - centre) <= 1.0
+    return False
 
 
 def _drop_after(own: np.ndarray, centre: float, edge: int, settings: TraceSettings) -> bool:
