@@ -171,8 +171,8 @@ def against_published_r(rng: np.random.Generator, reps: int) -> tuple[pd.DataFra
                         rows.append({"case": case, "n": n, "mode": mode, "arms": arms, "ours": built})
         manifest = work / "manifest.csv"
         pd.DataFrame(cases).to_csv(manifest, index=False, na_rep="NA")
-        runs = {"R Guyot 2012": _run_r("guyot_2012.R", manifest).assign(package="R Guyot 2012")}
-        runs["R Guyot 2012"]["failed"] = runs["R Guyot 2012"]["capped"].isna()
+        guyot = _run_r("guyot_2012.R", manifest)
+        runs = {"R Guyot 2012": guyot.assign(failed=guyot["capped"].isna())}
         packages = _run_r("r_packages.R", manifest)
         for package, run in packages.groupby("package"):
             runs[package] = run.assign(failed=run["failed"] == 1, capped=0)
