@@ -268,95 +268,43 @@ def censoring_densities(
     interval the hazard changes linearly, with the slope of the neighbouring
     hazards limited by van Leer's monotonized central limiter: no slope at a
     peak or a trough, and never steeper than twice the change to either
-    neighbour, so a jump (administrative censoring starting at the minimum
-    follow-up, on a risk-table time or within an interval) stays a jump
-    instead of spreading into the intervals around it. The density at each
-    end is the hazard there times the number at risk there (published); a
-    hazard steady from one interval to the next gives a density proportional
-    to the number at risk. The interval that ends the follow-up (the last,
-    one after which at most one patient is left, or one that ends at the
-    curve's end to within the click jitter,
-    :data:`synthesis.curve_input.CORNER_TIME_MARGIN` of its span) has its
-    censoring times spread evenly among the patients still alive, a density
-    proportional to S(t): there the censoring hazard rises without bound as
-    the last patients reach the data cut-off, which no linear hazard
-    follows. A table may print at the cut-off itself the few patients
-    followed to it exactly, and the clicked end of the curve falls a little
-    before or after it; read with a linear hazard times the numbers at risk
-    at its ends (some 1250 and 2), such an interval had its censorings
-    piled at its start, and arms of 10000 in the benchmark's light design
-    (a table every 6 months up to the cut-off at 48) lost 24 to 35 events
-    each. Over 120 arms at n = 10000 (``bench_reconstruct`` designs, seeds
-    22 and 23, the sweep's noise, same arms and clicks) the events error
-    per arm with a risk table fell from 6.67 to 5.33 (paired difference
-    -1.33, standard error 0.52), in the light design from 8.73 to 5.08
-    (signed -5.9 to -2.1); arms of 100 and 1000 were unchanged.
+    neighbour, so a jump stays a jump instead of spreading into the
+    intervals around it. The density at each end is the hazard there times
+    the published number at risk there; a hazard steady from one interval
+    to the next gives a density proportional to the number at risk. The
+    first interval, and the one before administrative censoring starts, get
+    no slope: there the change between hazards is the noise of a few
+    rounded censorings, and before a rise the limiter could only ever tilt
+    the censorings late.
 
-    Administrative censoring (patients reaching the data cut-off) starts at
-    the minimum follow-up, on a risk-table time or inside an interval, and
-    no linear profile places both right: from the three hazards around it
-    the two cases look alike, and a ramp from the hazard before puts the
-    censorings late in the first case (too many at risk at the drops, too
-    many events) and early in the second. So the first interval whose
-    hazard jumps (more than :data:`JUMP` times the one before, or above it
-    by more than two Poisson standard deviations of the censorings that
-    hazard would give, :func:`_rise_is_clear`; no more than the one after;
-    and losing over a tenth of those followed, :data:`STARTS_BELOW`) and
-    the intervals after it until the one that
-    ends the follow-up get the density of a dropout hazard plus the
-    hazard of reaching the cut-off under uniform accrual, with the change
-    point and level fitted to the interval's numbers at risk
-    (:func:`_administrative_density`). With it the benchmark's events error
-    per arm with a risk table at n = 1000 (``bench/bench_reconstruct.py``,
-    section 2) falls from 1.44 to 0.97 (light design alone, 40 more arms:
-    1.85 to 1.00); the suite's censorings of n2000 plateau, where it starts
-    inside an interval, land in the right half-interval (they went early),
-    and its events error over seeds stays within noise. Where accrual is
-    long and the minimum follow-up short, administrative censoring starts
-    at a hazard 1 / (accrual) that may be below the dropouts' (the
-    benchmark's heavy design: 0.04 per month, then 0.068 from 6 months), a
-    rise under :data:`JUMP` times; the intervals from it on were given a
-    linear hazard whose slope, taken across the rise by the limiter, put
-    the censorings of 6-12 late, and at n = 10000 with a risk table that
-    design counted +3.65, +5.45 and +4.20 events per arm too many on three
-    sets of 20 arms (seeds 21 without click noise, 22 and 23 with it);
-    read as clear rises, +0.60, +2.20 and +2.00 (abs 6.85 to 5.30, 8.15 to
-    6.80, 6.00 to 5.20; paired -1.55, -1.35, -0.80, standard errors about
-    0.8). The minmod limiter (Roe 1986) instead of van Leer's fixed that
-    interval but flattened the convex rise of the intervals after it and
-    over-corrected (-1.80, -0.25, -0.80; -4.50 on 24 more arms). Arms of
-    100 and 1000 (300 per n, seeds 31 and 41) did not change beyond noise
-    in their events, except the heavy design's median at n = 1000, whose
-    relative error rose by 0.0014 on seed 31 (60 arms, 2.2 standard
-    errors), 0.0000 and -0.0004 on seeds 41 and 51. On arms not looked at
-    while developing (seed 52, 36 at n = 10000) this rule and the one for
-    the interval ending the follow-up (above) took the events error per
-    arm with a risk table from 6.31 to 5.08 (heavy signed +3.42 to 0.00,
-    light -5.75 to -2.08), with censor marks from 7.03 to 5.39. The
-    interval before
-    the jump ends the stretch of dropouts alone and, like the first
-    interval, gets no slope: the limiter would allow it up to twice the
-    change from the interval before, which in a steady dropout hazard is
-    noise (a few censorings per interval, guessed from rounded counts), and,
-    since the jump after it is a rise, only a positive change is kept: the
-    censorings were tilted late, never early (on the benchmark at n = 1000
-    they sat 0.27 and 0.17 months late on average in that interval of the
-    light and plateau designs, 0.45 and 0.32 events too many per arm; 120
-    arms per design; without the slope 0.02 months early and 0.05 late,
-    though 0.33 and 0.24 events too many remain there, for a reason not
-    found yet).
-    Without a risk table (one interval) the spread stays even, as Guyot's:
-    with only n and the total events there is nothing to read a trend from,
-    and spreading by S(t) moved the hazard ratios of the benchmark further
-    from the truth.
+    Three cases depart from the linear hazard (their measured gains are in
+    ``bench/MEASUREMENTS.md``):
+
+    - The interval that ends the follow-up (the last, one after which at
+      most one patient is left, or one that ends at the curve's end to
+      within the click jitter, :data:`synthesis.curve_input.CORNER_TIME_MARGIN`
+      of its span) spreads its censoring times evenly among the patients
+      still alive, a density proportional to S(t): there the censoring
+      hazard rises without bound as the last patients reach the data
+      cut-off, which no linear hazard follows.
+    - Administrative censoring (patients reaching the data cut-off) starts
+      at the minimum follow-up, on a risk-table time or inside an interval,
+      and no linear profile places both right. So the first interval whose
+      hazard jumps (more than :data:`JUMP` times the one before, or above it
+      by more than two Poisson standard deviations of the censorings that
+      hazard would give, :func:`_rise_is_clear`; no more than the one after;
+      and losing over a tenth of those followed, :data:`STARTS_BELOW`), and
+      the intervals after it up to the one that ends the follow-up, get the
+      density of a dropout hazard plus the hazard 1 / (E - t) of reaching
+      the cut-off E under uniform accrual, with its change point and level
+      fitted to the interval's numbers at risk (:func:`_administrative_density`).
+    - Without a risk table (one interval) the spread stays even, as Guyot's:
+      with only n and the total events there is no trend to read.
 
     References
     ----------
     van Leer B. Towards the ultimate conservative difference scheme III.
     J Comput Phys. 1977;23(3):263-275.
-
-    Roe PL. Characteristic-based schemes for the Euler equations. Annu Rev
-    Fluid Mech. 1986;18:337-365.
     """
     count = len(lower)
     if count == 1:

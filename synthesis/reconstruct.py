@@ -112,170 +112,65 @@ def reconstruct_ipd(
     earlier censoring rate, then, if the total events are known, as many
     censorings as make the events match. Without a risk table the whole curve
     is one interval starting with ``n_start`` and nobody is censored before
-    the end unless the total events (or censor marks) say otherwise. Events
-    are placed along the line into their point (below); patients left at
-    the end are censored at the last point.
+    the end unless the total events (or censor marks) say otherwise. Patients
+    left at the end are censored at the last point.
 
     Departures from the published R code, each because it failed on real
-    input: censorings are placed at their uniform times (not the midpoints
-    between points), capped so the number at risk never goes negative, and a
-    negative event count (a point above the estimate) is 0; the adjustment
-    keeps a bracket of the counts tried and bisects where Guyot's step would
-    leave it or cycle, keeping the best count; counts carry forward from the
-    prediction so the pseudo-patients always add up to n. When the risk table
-    falls to 0 after the curve ends, the curve is taken to be drawn to its
-    last patient: the last interval is fitted to leave one patient at risk at
-    the end instead of using the earlier rate. If the curve ends with a drop
-    to 0, that patient died there, and everyone at risk at a drop to 0 dies
-    at it: the last interval is fitted to one death at that drop, its
-    censorings spread up to it (see :func:`_final_drop`). Guyot's code, and
-    this one before, let everyone left die there: in arms whose last patient
-    dies after the others were censored at the data cut-off (seeds 0-19 of
-    the suite's and benchmark's designs with the last patient made to die)
-    the events error per arm was 14.5 at n = 1000 (up to 203 too many) and
-    62.8 at n = 2000; now 2.0 and 2.7, and at n = 20 to 200 no worse (0.3 to
-    1.1 per arm, from 0.5 to 8.5).
+    input or on the ground-truth suite (what each gained, measured, is in
+    ``bench/MEASUREMENTS.md``):
 
-    Between two points the curve is read as the straight line joining them:
-    the step itself when both corners of each step were clicked, the drawn
-    line when points were clicked along it (the way curves with more steps
-    than clicks are digitized); two corners given at one time (the
-    digitizer's output, steps typed exactly) are a vertical drop there.
-    Guyot's code puts every drop at the later point, which has two costs
-    this reading removes. A risk-table time between two points takes the
-    line's value there, and the part of the drop before it is counted in the
-    interval that ends there: otherwise the events just before each
-    risk-table time fall into the next interval, the published count at that
-    time does not allow for them, and the walk censors as many patients too
-    many before it (on the ground-truth suite arms of 1000 lost 2 to 3
-    events this way, always too few). And a censoring spread into the second
-    half of the gap before a drop is counted at risk for it, and censored at
-    the drop: the gap's events happened along it, so such a patient saw
-    about half of them. A censor mark there is counted at risk for the drop
-    too, but keeps its time (it was read off the figure). The drop's events
-    are spread evenly along the gap, between the censorings counted before
-    and after them (see :func:`_event_times`), not put at its end as
-    Guyot's code does, which made every median late by up to a gap. With a
-    risk table (36 paired trials per mode at n = 100 and 1000, 15 at
-    10000, seeds 11 and 12), the median relative error went from 0.0131 to
-    0.0122 (n = 100), 0.0079 to 0.0062 (n = 1000) and 0.0065 to 0.0041
-    (n = 10000), with censor marks from 0.0071 to 0.0059, 0.0082 to 0.0062
-    and 0.0062 to 0.0035 (each n = 1000 and 10000 change 3 to 4 standard
-    errors of the paired difference). The log HR error fell or held
-    (0.0086 to 0.0085, 0.0013 to 0.0012, 0.0006 to 0.0006; with marks
-    0.0054 to 0.0049, 0.0013 to 0.0012), except with marks at n = 10000,
-    0.00064 to 0.00070 (under one standard error); the events and numbers
-    at risk did not change. With n and
-    the total events against Guyot's R code
-    (``bench/bench_reconstruct.py`` section 3, seeds 11 and 12, 12 trials
-    per design), our median relative error at n = 1000 went from 0.0068 to
-    0.0058 (R 0.0062) and 0.0069 to 0.0058 (R 0.0074), at n = 10000 from
-    0.0061 to 0.0046 (R 0.0056) and 0.0064 to 0.0058 (R 0.0060); at n = 100
-    from 0.0141 to 0.0132 (R 0.0103) and 0.0124 to 0.0136 (R 0.0137),
-    decided by a few arms whose curve sits within a step of 0.5 on a flat.
-    The log HR error is unchanged to within 0.0002.
+    - Counts. Censorings are placed at their times (not the midpoints
+      between points), capped so the number at risk never goes negative; a
+      negative event count (a point above the estimate) is 0; the adjustment
+      keeps a bracket of the counts tried and bisects where Guyot's step
+      would leave it or cycle; counts carry forward from the prediction so
+      the pseudo-patients always add up to n. Where several counts meet the
+      published number at risk, the walk closest to the points is kept, not
+      the first the search reaches (:func:`synthesis.interval_fit.fit_interval`).
+    - The end of the curve. When the risk table falls to 0 after the curve
+      ends, the curve is drawn to its last patient: the last interval is
+      fitted to leave one patient at risk at the end. A curve that ends with
+      a drop to 0 ends with one death there, the last interval's censorings
+      spread up to it (:func:`_final_drop`); Guyot's code lets everyone left
+      die at that drop, up to 203 deaths too many in an arm of 1000 whose
+      last patient died after the others were censored at the data cut-off.
+    - The line between two points. The curve between two points is read as
+      the straight line joining them: the step itself when both corners of
+      each step were clicked, the drawn line when points were clicked along
+      it; two corners given at one time are a vertical drop. Guyot's code
+      puts every drop at the later point. Here a risk-table time between two
+      points takes the line's value there, so the events before it count in
+      the interval that ends there; a censoring spread into the second half
+      of the gap before a drop is at risk for it (a censor mark keeps its
+      time); and the drop's events are spread evenly along the gap
+      (:func:`_event_times`), which otherwise made every median late by up
+      to a gap.
+    - Dense curves. Where at least :data:`synthesis.dense_curve.DENSE_AT_RISK`
+      are at risk, single deaths are steps far below the digitizing noise,
+      and one noisy point at a risk-table time moves the interval's events
+      by about n ε / S; the points are smoothed by a local linear regression
+      before the walk (:func:`synthesis.dense_curve.smooth_dense_points`).
+      The diagnostics still compare with the points as given.
+    - Where censorings fall within an interval. Not evenly, but with a
+      density that follows the censoring hazard, with its own shape where
+      administrative censoring starts and in the interval that ends the
+      follow-up (:func:`synthesis.censoring_spread.censoring_densities`).
+      Where a single death is a step of the curve well above the digitizing
+      noise (:data:`synthesis.interval_fit.LATTICE_MIN_STEP`), the curve
+      shows how many were at risk: Guyot's even spread is fitted as well and
+      the walk that follows the points more closely is kept.
+    - Censor marks. Each interval's censorings go to its marks (Rogula et
+      al. 2022), its first guess being its marks times the censorings per
+      mark seen before it. Marks closer than their width merge on the
+      figure, so each mark gets the censorings it stands for given the
+      interval's censoring density
+      (:func:`synthesis.censoring_spread.place_censorings`).
 
-    Where at least 2000 are at risk (:data:`synthesis.dense_curve.DENSE_AT_RISK`)
-    single deaths are steps far below the digitizing noise and the points
-    sample a near-continuous line; there each point is replaced by a local
-    linear regression over the 15 points around it before the walk
-    (:func:`synthesis.dense_curve.smooth_dense_points`), since the events of
-    an interval follow the curve's values at its ends, and one noisy click
-    there moves them by about n ε / S. On the benchmark with a risk table
-    (``bench/bench_reconstruct.py``, section 2, 6 trials per design) the
-    events error per arm at n = 10000 falls from 8.50 to 4.08 (another 48 arms: 10.90 to 7.25,
-    against 7.0 with noise-free clicks); smaller arms are unchanged. The
-    diagnostics compare with the points as given, so the largest gap to
-    them at n = 10000 rises from 0.005 to 0.009: the clicks' noise is no
-    longer followed.
-
-    Within a risk-table interval the censorings are not spread evenly but
-    with a density that follows the censoring hazard (see
-    :func:`synthesis.censoring_spread.censoring_densities`): each interval's
-    hazard from Guyot's first guess of its censorings, changing linearly
-    within it with the slope of its neighbours, limited (van Leer 1977) so
-    that the jump where administrative censoring starts at the minimum
-    follow-up stays a jump; the density at each end is the hazard times the
-    published number at risk. A steady hazard thus gives a density
-    proportional to the number at risk, which falls within each interval as
-    patients die and leave; an even spread places the censorings late,
-    counts too many patients at risk at the drops and so too many events, a
-    bias the two losses above used to hide. The interval that ends the
-    follow-up spreads its censoring times evenly among the patients still
-    alive (a density proportional to S(t)), also when the table prints a
-    few patients at risk at the curve's end (within the click jitter;
-    at n = 10000 the events error per arm fell from 6.67 to 5.33 over 120
-    arms). Where administrative censoring starts (the hazard jumps, or
-    rises clearly above the noise of the counts) and after it, the density
-    is that of a dropout hazard plus the hazard 1 / (E - t) of reaching the data cut-off E under
-    uniform accrual, with its start (inside the interval or at its start)
-    and level fitted to the numbers at risk: a linear profile cannot both
-    start at a risk-table time and start inside an interval (on the
-    benchmark with a risk table at n = 1000 the events error per arm falls
-    from 1.44 to 0.97). Where a single death is a step of the curve of at
-    least 0.005 (S / n, about 2.5 times the digitizing noise), the curve
-    shows how many were at risk: Guyot's even spread is fitted as well and
-    the walk that follows the digitized points more closely is kept (see
-    :data:`synthesis.interval_fit.LATTICE_MIN_STEP`). Together these lower
-    the mean error in events per arm of the ground-truth suite with a risk
-    table
-    (``tests/test_reconstruct_groundtruth.py``, seeds 0-29) from 1.32 to
-    0.90, and with censor marks from 1.15 to 0.73; swapping back the
-    corners of small steps clicked in reverse order (see
-    :func:`synthesis.curve_input.clean_curve`), one death at a final drop to
-    0 (above) and the marks read as below bring them to 0.85 and 0.54 (log
-    HR error 0.0071 and 0.0048, from 0.0098 and 0.0061). The step bound
-    replaced one of 200 at risk, which also compared where the steps are
-    hidden in the noise; there the choice leaned to the even spread and
-    censored late, and the interval before administrative censoring took a
-    slope that only ever tilted its censorings late (see
-    :func:`synthesis.censoring_spread.censoring_densities`). Correcting both
-    lowered the signed events error per arm at n = 1000 with a risk table
-    from +0.73 to +0.29 and +0.70 to +0.30 on two sets of 360 arms (60
-    trials per design of the benchmark, seeds 202 and 303, same arms before
-    and after), and its mean absolute value from 1.45 to 1.38 and 1.50 to
-    1.42 (paired difference -0.072 and -0.075, standard errors 0.039 and
-    0.036; with censor marks -0.017 and -0.008, both within noise), with
-    n = 100, the medians and the log hazard ratios unchanged within their
-    standard errors. Where the steps are above the noise and several
-    censoring counts meet a published number at risk (one censoring more
-    early, one death fewer later), the walk closest to the points is kept,
-    not the first the search reaches, which, coming from Guyot's first
-    guess (never above the true count), was most often the one with the
-    most deaths (see :func:`synthesis.interval_fit.fit_interval`; not with
-    censor marks, whose first guess is read off the figure): at n = 100 the
-    events error per arm with a risk table fell from 0.33 to 0.26, 0.35 to
-    0.26 and 0.36 to 0.27 on the two sets and 120 more arms (paired
-    differences -0.072, -0.097, -0.092, standard errors 0.016 to 0.029),
-    log HR error -0.0005, -0.0014, -0.0001, medians within noise, n = 1000
-    unchanged. Over the suite's seeds 0-29 the two steps bring the mean
-    events error per arm with a risk table from 0.85 to 0.77 (log HR error
-    0.0071 to 0.0065); with marks 0.54 to 0.55 (0.0048). Most of what
-    remains at n = 1000 is where the censorings sit within each 6-month
-    interval, which neither the table nor the curve tells: censorings
-    placed at the quantiles of the true censoring mechanism, with each
-    interval's true count and the true event times, still miss 1.06 and
-    1.12 events per arm on the same arms (heavy design 1.6), so the issue's
-    target of 1 is out of reach in these designs with a 6-monthly table.
-
-    With censor marks, each interval's censorings go to its marks, and its
-    first guess is its marks times the censorings per mark seen before it
-    (Rogula et al. 2022 argue for using the marks). Marks closer than their
-    width merge on the figure, so each mark gets the censorings it stands
-    for given the interval's censoring density, one where they are sparse
-    and more where they crowd (see
-    :func:`synthesis.censoring_spread.place_censorings`); equal shares
-    spread those hidden where marks crowd evenly over the interval, late
-    where the density falls, and made the marks cost accuracy at large n.
-    On the benchmark (6 trials per design) the events error per arm with the
-    risk table and marks goes from 0.25, 1.78 and 22.58 at n = 100, 1000 and
-    10000 to 0.17, 0.94 and 4.50 (risk table alone: 0.33, 0.97, 4.08; with
-    20 trials per design 1.10 and 6.94 with marks, 1.53 and 6.94 without, at
-    n = 1000 and 10000; since the step bound and the tied counts above,
-    1.12 and 7.08 with marks, 1.39 and 6.86 without, and at n = 100 0.21
-    without marks, from 0.27),
-    and the suite's with marks from 0.63 to 0.46 (seeds 0-9; 0.73 to 0.58
-    over seeds 0-29, log HR error 0.0068 to 0.0061).
+    With 6-monthly risk tables, where the censorings sit within each
+    interval is told by neither the table nor the curve: an oracle placing
+    each interval's true count by the true censoring mechanism still misses
+    about 1.1 events per arm at n = 1000 on the benchmark's designs
+    (``bench/MEASUREMENTS.md``).
 
     References
     ----------
@@ -286,9 +181,6 @@ def reconstruct_ipd(
     Rogula B, Lozano-Ortega G, Johnston KM. A method for reconstructing
     individual patient data from Kaplan-Meier survival curves that
     incorporate marked censoring times. MDM Policy Pract. 2022;7(1).
-
-    van Leer B. Towards the ultimate conservative difference scheme III.
-    J Comput Phys. 1977;23(3):263-275.
     """
     cleaned = clean_curve(curve, percent=percent)
     published = clean_at_risk(at_risk) if at_risk is not None else None
