@@ -25,8 +25,10 @@ Run ``python bench/bench_reconstruct.py [--reps R]``. Two tables:
 5. How much of the events error at n = 1000 and 10000 is digitizing noise
    and how much the coarseness of the risk table: the same arms and clicks
    with the noise of the sweep, half of it, and none, with the risk table
-   printed every 6 months (as in the sweep) and every month; the signed
-   error per design shows a bias the noise does not explain.
+   printed every 6 months (as in the sweep), the same with every true
+   censoring time given as a censor mark (an oracle: what is left is the
+   reading of the curve), and every month; the signed error per design
+   shows a bias the noise does not explain.
 """
 
 from __future__ import annotations
@@ -237,8 +239,14 @@ def paired_differences(versus: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index(["n", "mode", "versus"])
 
 
+#: The inputs of the noise-floor table: the sweep's 6-monthly risk table, the same with every true
+#: censoring time given as a censor mark (an oracle: where the censorings fell is then known, so what
+#: remains is the reading of the curve), and a monthly risk table.
+FLOOR_INPUTS = ("table every 6 months", "same, true censoring times given", "table every month")
+
+
 def noise_floor(rng: np.random.Generator, reps: int) -> pd.DataFrame:
-    """Events error with a risk table for the same arms clicked with full, half and no digitizing noise."""
+    """Events error for the same arms clicked with full, half and no digitizing noise, per :data:`FLOOR_INPUTS`."""
     rows = []
     for n in (1000, 10000):
         for design in DESIGNS:
@@ -246,14 +254,19 @@ def noise_floor(rng: np.random.Generator, reps: int) -> pd.DataFrame:
             for _ in range(reps):
                 arm = simulate_arm(scenario, rng)
                 clicks_seed = int(rng.integers(2**32))
+                censored = arm.loc[arm["event"] == 0, "time"].to_numpy()
+                inputs = dict(zip(FLOOR_INPUTS, (
+                    {"at_risk": at_risk_table(arm, scenario.tick)},
+                    {"at_risk": at_risk_table(arm, scenario.tick), "censor_times": censored},
+                    {"at_risk": at_risk_table(arm, 1.0)},
+                ), strict=True))
                 for noise in (1.0, 0.5, 0.0):
                     # One seed for every noise level: the clicks differ only in how far they stray.
                     points = digitize(arm, scenario.clicks, np.random.default_rng(clicks_seed),
                                       time_noise=0.002 * noise, survival_noise=0.002 * noise)
-                    for tick in (scenario.tick, 1.0):
-                        table = at_risk_table(arm, tick)
-                        signed = reconstruct_ipd(points, at_risk=table).events - int(arm["event"].sum())
-                        rows.append({"n": n, "design": design.name, "tick": tick, "noise": noise,
+                    for name, given in inputs.items():
+                        signed = reconstruct_ipd(points, **given).events - int(arm["event"].sum())
+                        rows.append({"n": n, "design": design.name, "inputs": name, "noise": noise,
                                      "events": abs(signed), "signed": signed})
     return pd.DataFrame(rows)
 
@@ -323,11 +336,12 @@ def main() -> None:
         if args.floor_reps > 0:
             floor = noise_floor(rng, args.floor_reps)
             print("\n5. Digitizing noise and risk-table spacing against the algorithm (SYNTHETIC; noise 1 = the "
-                  "sweep's sd of 0.002 of each axis; tick = months between the printed numbers at risk): events "
-                  "error per arm, and its signed mean by design with the sweep's table\n")
-            print(floor.groupby(["n", "tick", "noise"], sort=False)["events"].mean().unstack("noise").to_string())
+                  "sweep's sd of 0.002 of each axis): events error per arm with the sweep's 6-monthly table, the "
+                  "same with every true censoring time given (an oracle for where the censorings fell), and a "
+                  "monthly table; then the signed mean by design with the sweep's table\n")
+            print(floor.groupby(["n", "inputs", "noise"], sort=False)["events"].mean().unstack("noise").to_string())
             print()
-            sweep_table = floor[floor["tick"] != 1.0]
+            sweep_table = floor[floor["inputs"] == FLOOR_INPUTS[0]]
             print(sweep_table.groupby(["n", "design", "noise"], sort=False)["signed"].mean().unstack("noise").to_string())
 
 
