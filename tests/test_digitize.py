@@ -790,6 +790,6 @@ def test_dash_phase_of_a_dashed_staircase():
                 x += 1
     period, theta = dash_phase(own, TraceSettings(3.0))
     assert period == pytest.approx(15.0, abs=0.05)
-    # The dashed staircase starts a dash at x + y = 10: its middle (x + y = 15) is inked.
-    assert np.cos(2 * np.pi * 15.0 / period + theta) > 0.9
-    assert np.cos(2 * np.pi * 22.5 / period + theta) < -0.5
+    # The dashed staircase's first dash covers x + y = 10-19 and its gap 20-24.
+    assert np.cos(2 * np.pi * 14.5 / period + theta) > 0.9
+    assert np.cos(2 * np.pi * 22.0 / period + theta) < -0.5
