@@ -224,7 +224,7 @@ def dash_phase(own: np.ndarray, settings: TraceSettings) -> tuple[float, float]:
     sums = np.bincount(rows + cols, weights=own[rows, cols])
     # Curves ending or marks change the sum slowly; the dashes change it within a period.
     trend = ndimage.uniform_filter1d(sums, int(12 * settings.width) + 1, mode="nearest")
-    # Zero-padded to PERIODOGRAM_LENGTH: frequencies a hundredth of a pixel of period apart.
+    # Zero-padded: periods near 15 px are resolved to 0.003 px.
     spectrum = np.fft.rfft(sums - trend, PERIODOGRAM_LENGTH)
     frequency = np.fft.rfftfreq(PERIODOGRAM_LENGTH)
     allowed = (frequency >= 1 / (12 * settings.width)) & (frequency <= 1 / (3 * settings.width))
@@ -249,7 +249,6 @@ def _phase_votes(upper: np.ndarray, lower: np.ndarray, own: np.ndarray, hidden: 
     about 4 px of either.
     """
     period, theta = dash_phase(own, settings)
-    height = own.shape[0]
     votes = np.zeros(upper.size)
     for path, other, sign in ((upper, lower, 1.0), (lower, upper, -1.0)):
         cols, rows, level = _path_pixels(path)
@@ -260,7 +259,7 @@ def _phase_votes(upper: np.ndarray, lower: np.ndarray, own: np.ndarray, hidden: 
         left, right = np.maximum(cols - 1, 0), np.minimum(cols + 1, own.shape[1] - 1)
         drop_seen = np.maximum(np.maximum(own[rows, left], own[rows, right]), own[rows, cols]) >= SEEN
         inked = np.where(level, level_seen, drop_seen)
-        blank = ~inked if hidden is None else ~inked & (hidden[np.clip(rows, 0, height - 1), cols] < 0.5)
+        blank = ~inked if hidden is None else ~inked & (hidden[rows, cols] < 0.5)
         vote = np.where(inked, -1.0, np.where(blank, 1.0, 0.0)) * (gap & free)
         votes += sign * np.bincount(cols, weights=vote, minlength=upper.size)
     return votes

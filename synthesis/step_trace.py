@@ -42,7 +42,13 @@ import numpy as np
 from scipy import ndimage
 
 from synthesis.dashed_lines import bridged_coverage, looks_dashed, split_by_dash_pattern
-from synthesis.line_evidence import SEEN, CurveEvidence, TraceSettings, band_coverage, path_zone
+from synthesis.line_evidence import (
+    SEEN,
+    CurveEvidence,
+    TraceSettings,
+    band_coverage,
+    path_zone,
+)
 
 #: Evidence of a pixel of another curve or of an axis line (1 = the curve's
 #: own colour): enough to follow a curve hidden there, never preferred to it.
