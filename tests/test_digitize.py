@@ -426,6 +426,40 @@ def test_hedge_hidden_dashed_drops_reads_censor_marks():
     assert _hedged(drop_line, marks) == [52.0]
 
 
+def test_hedge_hidden_dashed_drops_side_by_side_marks():
+    """Ink as wide as a drop's line beside a mark's removed pixels keeps the
+    fitted drop (a drop drawn beside one mark), but not beside the wider
+    removed pixels of two marks drawn side by side, whose bars together are
+    as wide as a drop's line: there the drop is hedged as if hidden."""
+    own = np.zeros((30, 100), dtype=np.float32)
+    own[9:12, :50] = 1.0
+    own[19:22, 53:91] = 1.0
+    marks = np.zeros(own.shape, dtype=bool)
+    # Single marks elsewhere: pieces of removed pixels 3 columns wide.
+    for col in (20, 30, 70, 80):
+        marks[4:8, col:col + 3] = True
+        marks[13:17, col:col + 3] = True
+    marks[13:16, 51:54] = True
+    drop_line = own.copy()
+    drop_line[16, 51:54] = 0.9
+    assert _hedged(drop_line, marks) == [52.0]
+    marks[13:16, 50:55] = True
+    assert _hedged(drop_line, marks) == [51.0]
+
+
+@pytest.mark.parametrize("seed", [49, 53, 56])
+def test_drop_beside_side_by_side_marks_is_hedged(seed):
+    """Arm B of 'solid and dashed black': a '--' drop in a dash gap beside
+    two '+' marks drawn a fraction of a bar apart. Their bars' ends, as wide
+    together as a drop's line, were read as the drop's line and the fit
+    kept it beside a crossbar: 0.89, 0.79 and 1.00 % before; 0.25, 0.21 and
+    0.31 % now, hedged midway between the sights of the two levels."""
+    style = STYLES["solid and dashed black"]
+    fig = render_km_figure(style, default_arms(style, seed=seed))
+    digitized = digitize_curves(load_figure(fig.image), fig.calibration)
+    assert _error(fig, "B", _match(fig, digitized)["B"]) <= ACCURACY
+
+
 def test_split_drops_stay_in_time_order():
     """A tall drop beside a narrow plateau tried as two steps put its first
     drop before the previous one (0.5 px after time 0, then -0.7 px): the
