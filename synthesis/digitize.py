@@ -467,8 +467,8 @@ def _rows_below(image: np.ndarray, paper: np.ndarray, bottom: int, plot_height: 
     expansion (ggplot2's default is 5 % of the range, R's base graphics 4 %),
     lies within a tenth of the plot height below it.
     """
-    rows = image[bottom:min(image.shape[0], bottom + int(np.ceil(AXIS_EXPANSION_SHARE * plot_height))), :, :3]
-    rows = rows.astype(np.float32)
+    stop = min(image.shape[0], bottom + int(np.ceil(AXIS_EXPANSION_SHARE * plot_height)))
+    rows = image[bottom:stop, :, :3].astype(np.float32)
     ink = ((rows - paper) ** 2).sum(axis=2) > INK_DISTANCE**2
     chroma = rows.max(axis=2) - rows.min(axis=2)
     return ink & (chroma < 40)
