@@ -630,6 +630,37 @@ def test_curve_cut_by_the_legend_is_reported_not_guessed():
     assert any(w.startswith("not visible from t = ") for w in warnings), warnings
 
 
+def _panel_and_legend_key(panel: str) -> np.ndarray:
+    """A ggplot2-like figure: one curve ending inside the panel, its legend key beside the panel.
+
+    The panel is a grey92 fill (``theme_grey``) or bounded by black axis lines
+    only (``theme_classic``); the key is a short segment of the curve's
+    colour at the height of its last plateau, 25 px right of the panel.
+    """
+    image = np.full((300, 420, 3), 255, dtype=np.uint8)
+    if panel == "grey fill":
+        image[22:258, 34:347] = 235
+    else:
+        image[258:260, 32:347] = 0
+        image[22:260, 32:34] = 0
+    red = (248, 118, 109)
+    image[29:32, 40:201] = red
+    image[29:141, 199:202] = red
+    image[139:142, 199:331] = red
+    image[139:142, 372:392] = red
+    return image
+
+
+@pytest.mark.parametrize("panel", ["grey fill", "axis lines"])
+def test_curve_is_not_followed_out_of_the_panel_into_the_legend(panel):
+    """Before, the curve ran flat across the gap into the key, to t = 11.7 (beyond the panel at 10.2)."""
+    calibration = AxisCalibration.from_points(x=[(40, 0.0), (340, 10.0)], y=[(250, 0.0), (30, 1.0)])
+    (curve,) = digitize_curves(_panel_and_legend_key(panel), calibration).curves
+    assert curve.points.time.max() == pytest.approx(290 / 30, abs=0.05)
+    assert curve.points.survival.min() == pytest.approx(0.5, abs=0.01)
+    assert not curve.warnings
+
+
 def test_image_to_pseudo_ipd_keeps_median_and_hazard_ratio(figures):
     """End to end: figure -> digitized points -> Guyot pseudo-IPD -> median and Cox HR."""
     from synthesis.reconstruct import reconstruct_ipd

@@ -17,6 +17,7 @@ measured miss and its cause, so that a fix shows up as an unexpected pass.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import numpy as np
@@ -50,10 +51,7 @@ KNOWN_MISSES = {
     ("ggplot thin", "B", 1): "as base thin seed 1 arm A (0.80 %)",
     ("ggplot thin", "A", 2): "as base thin seed 1 arm A (0.91 %)",
     ("ggplot thin", "B", 2): "as base thin seed 1 arm A (0.79 %)",
-    ("ggplot grey", "A", 3): "the last drop, on a vertical grid line near the panel's right edge, is cut short and "
-                             "the curve followed flat into the legend key beside the panel (13 %)",
-    ("ggplot classic", "A", 3): "as ggplot grey seed 3 (13 %)",
-    ("ggplot thin", "A", 3): "as ggplot grey seed 3 (13 %)",
+    ("ggplot thin", "A", 3): "as base thin seed 1 arm A, at t = 16.5-17.9 (1.3 %)",
     ("ggplot thin", "B", 3): "thin lines and the legend: both arms come out as one curve (42 %)",
 }
 
@@ -66,6 +64,7 @@ def _cases():
             yield pytest.param(row, arm, id=f"{row.style}-{row.seed}-{arm}", marks=marks)
 
 
+@functools.cache
 def _digitized(row) -> list:
     calibration = AxisCalibration.from_points(
         x=[(row.x0_px, 0.0), (row.x1_px, row.x_max)], y=[(row.y0_px, 0.0), (row.y1_px, 1.0)]
@@ -97,6 +96,23 @@ def test_each_arm_has_its_own_curve_within_half_a_percent(row, arm):
         f"arm {arm} is best matched by {best.loc[arm, 'curve']}, which matches arm {other} better"
     )
     assert best.loc[arm, "error"] <= TOLERANCE, f"arm {arm} of {row.file} misses by {best.loc[arm, 'error']:.2%}"
+
+
+#: Where the plot panel ends on the time axis (months): base graphics draw
+#: with ``xaxs = "i"`` (no expansion), ggplot2 with ``expand = c(0.02, 0)``.
+PANEL_END = {"base": 36.0, "ggplot": 36.0 * 1.02}
+
+
+@pytest.mark.parametrize("row", list(MANIFEST.itertuples()), ids=lambda row: row.file)
+def test_no_curve_is_followed_out_of_the_panel(row):
+    """ggplot2 puts the legend beside the panel, its keys short segments in the
+    curve colours at about the curves' heights; a curve followed into a key
+    ran on to t = 39.1 (seed 3, arm A missed by 13 %)."""
+    panel_end = PANEL_END[row.style.split()[0]]
+    # Half a pixel of the time axis: where a line's last pixel is read.
+    slack = 0.5 * row.x_max / (row.x1_px - row.x0_px)
+    for curve in _digitized(row):
+        assert curve.points.time.max() <= panel_end + slack, (curve.name, curve.warnings)
 
 
 def test_the_figures_are_what_the_manifest_says():
