@@ -15,14 +15,14 @@ seeds 1-30: 105 -> 112 of 120 curves within 0.5 %; held-out seeds 31-42:
 43 -> 47 of 48). JPEG keeps colour at half resolution, so a blend also
 stands up to two pixels from where the curves meet, where a drop drawn
 beside the other curve's line may show no pixel of its own colour: blends
-there that touch the curve's own coverage are unmixed too
-(:func:`_unmix_between_curves`), and colours found closer than
+there that reach the curve's own coverage or its start at survival 1 are
+unmixed too (:func:`_unmix_between_curves`), and colours found closer than
 :data:`SAME_COLOR_DISTANCE` (a JPEG line's pale edge and its core) are one
 (:func:`_merge_same_colors`); 'jpeg' and 'grid + jpeg + percent', seeds
-1-30: 114 -> 119 of 120 curves within 0.5 %, held-out seeds 31-42: 47 -> 47
-of 48, other styles unchanged on seeds 2-13. Grid and axis lines (grey or black lines across
-the whole plot) are removed first; text, legends, censor marks and the
-at-risk table are left behind by the step-function tracer
+1-30: 114 -> 119 of 120 curves within 0.5 %, seeds 43-72: 113 -> 116,
+held-out seeds 31-42: 47 -> 47 of 48. Grid and axis lines (grey or black
+lines across the whole plot) are removed first; text, legends, censor marks
+and the at-risk table are left behind by the step-function tracer
 (:mod:`synthesis.step_trace`). The step corners returned are what Guyot et al.
 (2012, BMC Med Res Methodol 12:9) take as input.
 """
@@ -68,6 +68,9 @@ COLOR_RESIDUAL = 48.0
 MIN_COLOR_SHARE = 0.45
 #: Colours closer than this (RGB) are one colour.
 SAME_COLOR_DISTANCE = 60.0
+#: Reach (pixels) of a curve colour's blend into its neighbours in a JPEG:
+#: a 2 x 2 chroma block holds a pixel of the line's anti-aliased edge.
+MIX_REACH = 2
 #: A curve colour is at least this far (RGB) from the paper; lighter ones are
 #: anti-aliased edges, legend frames and grid lines.
 MIN_CURVE_STRENGTH = 90.0
@@ -327,7 +330,8 @@ def digitize_curves(
     start_row = calibration.to_pixel(0.0, 1.0)[1] - canvas.top
     curves: list[DigitizedCurve] = []
     for color in chosen:
-        evidence = _evidence(canvas, labels, share, palette.index(color), palette_rgb)
+        evidence = _evidence(canvas, labels, share, palette.index(color), palette_rgb,
+                             start=int(np.rint(start_row)))
         runs = ColumnRuns.of(evidence.mask)
         settings = TraceSettings(measure_line_width(evidence.own, runs))
         bars = find_mark_bars(evidence, runs, settings)
@@ -621,7 +625,7 @@ def _assign(canvas: _Canvas, palette_rgb: np.ndarray, shares: bool = False):
 
 
 def _evidence(canvas: _Canvas, labels: np.ndarray, share: np.ndarray, index: int,
-              palette_rgb: np.ndarray) -> CurveEvidence:
+              palette_rgb: np.ndarray, start: int | None = None) -> CurveEvidence:
     """Coverage maps of one curve colour, of the other curves and of the removed lines.
 
     A line's anti-aliased edge is too pale to be labelled; unlabelled pixels
@@ -632,7 +636,9 @@ def _evidence(canvas: _Canvas, labels: np.ndarray, share: np.ndarray, index: int
     pixel is unmixed into its shares of the two colours and paper (linear
     unmixing, least squares with two endmembers; Keshava & Mustard 2002,
     IEEE Signal Process Mag 19:44), its own share counted as the curve's
-    coverage and the other as the other curve's.
+    coverage and the other as the other curve's; so are the blends JPEG
+    leaves a little farther from the line (:func:`_unmix_between_curves`;
+    ``start``: the row of survival 1, where the curve begins in column 0).
     """
     mask = labels == index
     own = np.where(mask, share, 0.0).astype(np.float32)
@@ -657,7 +663,7 @@ def _evidence(canvas: _Canvas, labels: np.ndarray, share: np.ndarray, index: int
             best = np.where(mixed, res, best)
         own[edge] = own_edge
         other[edge] = np.maximum(other[edge], other_edge)
-    _unmix_between_curves(canvas, labels, index, palette_rgb, ~edge, own, other)
+    _unmix_between_curves(canvas, labels, index, palette_rgb, ~edge, own, other, start)
     return CurveEvidence(own=own, mask=mask, other=other, lines=canvas.lines)
 
 
@@ -669,7 +675,8 @@ def _near(mask: np.ndarray, reach: int) -> np.ndarray:
 
 
 def _unmix_between_curves(canvas: _Canvas, labels: np.ndarray, index: int, palette_rgb: np.ndarray,
-                          allowed: np.ndarray, own: np.ndarray, other: np.ndarray) -> None:
+                          allowed: np.ndarray, own: np.ndarray, other: np.ndarray,
+                          start: int | None = None) -> None:
     """Give the curve its share of ink pixels that only a mix of two curve colours explains.
 
     JPEG keeps colour at half resolution (4:2:0 chroma subsampling, 2 x 2
@@ -680,8 +687,11 @@ def _unmix_between_curves(canvas: _Canvas, labels: np.ndarray, index: int, palet
     :data:`MIX_REACH` pixels of another colour's pixels that neither colour
     explains alone (each residual at least :data:`COLOR_RESIDUAL`) but their
     unmixing does is a blend; a group of touching blends that reaches the
-    curve's own coverage (at least half a pixel, within :data:`MIX_REACH`)
-    is counted as the two shares (in place, in ``own`` and ``other``).
+    curve's own coverage (at least half a pixel) or its start (column 0 at
+    row ``start``, survival 1, where every curve begins), within
+    :data:`MIX_REACH`, is counted as the two shares (in place, in ``own``
+    and ``other``). Both curves start there, so a start drawn beside the
+    other curve may show in blends only ('jpeg', seed 61).
     Anti-aliased edges of one colour are explained by it and stay as they
     were; grey ink (a blend of two complementary colours looks grey) beside
     one curve only, such as a median line or legend text, is left out.
@@ -709,15 +719,13 @@ def _unmix_between_curves(canvas: _Canvas, labels: np.ndarray, index: int, palet
     groups, n = ndimage.label(own_mix > 0, structure=np.ones((3, 3), dtype=bool))
     if n == 0:
         return
-    touching = np.unique(groups[_near(own >= 0.5, MIX_REACH) & (groups > 0)])
+    anchors = own >= 0.5
+    if start is not None and 0 <= start < anchors.shape[0]:
+        anchors[start, 0] = True
+    touching = np.unique(groups[_near(anchors, MIX_REACH) & (groups > 0)])
     keep = np.isin(groups, touching)
     own[keep] = np.maximum(own[keep], own_mix[keep])
     other[keep] = np.maximum(other[keep], other_mix[keep])
-
-
-#: Reach (pixels) of a curve colour's blend into its neighbours in a JPEG:
-#: a 2 x 2 chroma block holds a pixel of the line's anti-aliased edge.
-MIX_REACH = 2
 
 
 def _blend_residual(v: np.ndarray, d: np.ndarray) -> np.ndarray:

@@ -520,13 +520,14 @@ def test_colours_closer_than_same_color_distance_are_one():
 
 
 @pytest.mark.parametrize("name, seed, arm", [("jpeg", 1, "A"), ("jpeg", 12, "A"),
-                                             ("grid + jpeg + percent", 7, "A")])
+                                             ("grid + jpeg + percent", 7, "A"), ("jpeg", 61, "A")])
 def test_jpeg_first_drop_beside_the_other_curve(name, seed, arm):
     """The first drops drawn beside the other curve show only in pixels that
     blend both colours, up to two pixels from the other curve's line: read
     as paper, the drop was placed late or the first plateau left at
-    survival 1 (tube 0.83, 0.83 and 0.70 %). Unmixed: 0.14, 0.10 and
-    0.14 %."""
+    survival 1 (tube 0.83, 0.83, 0.70 and 0.83 %). Unmixed: 0.14, 0.10,
+    0.14 and 0.14 % (seed 61: the blends reach no pixel of the curve's own
+    colour, only its start at survival 1)."""
     style = STYLES[name]
     fig = render_km_figure(style, default_arms(style, seed=seed))
     digitized = digitize_curves(load_figure(fig.image), fig.calibration)
