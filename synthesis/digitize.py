@@ -32,7 +32,7 @@ from scipy import ndimage
 
 from synthesis.calibration import AxisCalibration
 from synthesis.censor_marks import MarkBars, censor_marks, find_mark_bars
-from synthesis.dashed_lines import DASHED_GAP_SHARE
+from synthesis.dashed_lines import DASHED_GAP_SHARE, measure_dash_gap
 from synthesis.errors import InvalidInputError
 from synthesis.line_evidence import (
     ColumnRuns,
@@ -321,7 +321,8 @@ def digitize_curves(
     for color in chosen:
         evidence = _evidence(canvas, labels, share, palette.index(color), palette_rgb)
         runs = ColumnRuns.of(evidence.mask)
-        settings = TraceSettings(measure_line_width(evidence.own, runs))
+        width = measure_line_width(evidence.own, runs)
+        settings = TraceSettings(width, measure_dash_gap(evidence.mask, width))
         bars = find_mark_bars(evidence, runs, settings)
         evidence = bars.remove_from(evidence)
         paths, bridged = trace_curves(evidence, start_row, settings)
