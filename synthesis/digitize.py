@@ -32,7 +32,7 @@ from scipy import ndimage
 
 from synthesis.calibration import AxisCalibration
 from synthesis.censor_marks import MarkBars, censor_marks, find_mark_bars
-from synthesis.dashed_lines import DASHED_GAP_SHARE, measure_dash_gap
+from synthesis.dashed_lines import DASHED_GAP_SHARE, bridged_coverage, looks_dashed, measure_dash_gap
 from synthesis.errors import InvalidInputError
 from synthesis.line_evidence import (
     ColumnRuns,
@@ -327,9 +327,13 @@ def digitize_curves(
         evidence = bars.remove_from(evidence)
         paths, bridged = trace_curves(evidence, start_row, settings)
         per_curve = evidence_per_curve(evidence, paths, bridged, settings)
-        traced = [steps_from_path(p, e, settings, b, start_row, _centres_near(bars, paths, i))
-                  for i, (p, (e, b)) in enumerate(zip(paths, per_curve))]
-        traced = [t for t in traced if t is not None]
+        own_settings = [_settings_of(p, e, settings) for p, (e, _) in zip(paths, per_curve)]
+        per_curve = [(e, b if s is settings else bridged_coverage(e, s))
+                     for (e, b), s in zip(per_curve, own_settings)]
+        traced_with = [(steps_from_path(p, e, s, b, start_row, _centres_near(bars, paths, i)), s)
+                       for i, (p, (e, b), s) in enumerate(zip(paths, per_curve, own_settings))]
+        traced_with = [(t, s) for t, s in traced_with if t is not None]
+        traced = [t for t, _ in traced_with]
         if not traced:
             if colors is None:
                 continue  # a line colour that is not a curve (e.g. a reference line)
@@ -338,8 +342,8 @@ def digitize_curves(
                 "time 0; check the calibration (does it match the axes?)."
             )
         untraced = _untraced_line(evidence.mask, traced)
-        for name, step in zip(_names(color.hex, traced), traced):
-            marks = _marks_of(step, traced, bars, evidence, settings)
+        for name, (step, step_settings) in zip(_names(color.hex, traced), traced_with):
+            marks = _marks_of(step, traced, bars, evidence, step_settings)
             curve = _to_data(name, color, step, marks, canvas, calibration, palette, labels)
             if untraced is not None:
                 curve = replace(curve, warnings=curve.warnings + (
@@ -713,6 +717,20 @@ def _centres_near(bars: MarkBars, paths: list[np.ndarray], index: int) -> np.nda
     cols = np.clip(np.round(bars.centres[:, 0]).astype(int), 0, paths[index].size - 1)
     gap = [np.abs(p[cols] - bars.centres[:, 1]) for p in paths]
     return bars.centres[gap[index] <= np.min(gap, axis=0)]
+
+
+def _settings_of(path: np.ndarray, evidence: CurveEvidence, settings: TraceSettings) -> TraceSettings:
+    """The colour's settings as one of its curves is read: the measured dash gap for a dashed one only.
+
+    A solid curve beside a dashed one of its colour has no gaps to bridge:
+    bridged over R's 7 px dash gap, its last level was followed down a
+    censor mark's lower bar (a spurious final drop, 'base bw' seed 19 arm A:
+    0.03 % -> 0.65 %).
+    """
+    if settings.gap is None or looks_dashed(path, evidence, settings):
+        return settings
+    solid = replace(settings, gap=None)
+    return settings if solid.dash_gap == settings.dash_gap else solid
 
 
 def _untraced_line(mask: np.ndarray, traced: list[StepCurve]) -> tuple[int, int] | None:
