@@ -303,7 +303,8 @@ def digitize_curves(
     -------
     DigitizedFigure
         Step corners in data units, censor mark times and warnings saying
-        where a curve was hidden or cut, per curve.
+        where a curve was hidden or cut, or that a second curve of its
+        colour could not be split from it, per curve.
 
     Raises
     ------
