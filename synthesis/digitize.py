@@ -38,7 +38,7 @@ the step-function tracer
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -48,7 +48,7 @@ from scipy import ndimage
 
 from synthesis.calibration import AxisCalibration
 from synthesis.censor_marks import MarkBars, censor_marks, find_mark_bars
-from synthesis.dashed_lines import DASHED_GAP_SHARE
+from synthesis.dashed_lines import DASHED_GAP_SHARE, bridged_coverage, looks_dashed, measure_dash_gap
 from synthesis.errors import InvalidInputError
 from synthesis.line_evidence import (
     ColumnRuns,
@@ -328,7 +328,8 @@ def digitize_curves(
     -------
     DigitizedFigure
         Step corners in data units, censor mark times and warnings saying
-        where a curve was hidden or cut, per curve.
+        where a curve was hidden or cut, or that a second curve of its
+        colour could not be split from it, per curve.
 
     Raises
     ------
@@ -347,14 +348,19 @@ def digitize_curves(
         evidence = _evidence(canvas, labels, share, palette.index(color), palette_rgb,
                              start=int(np.rint(start_row)))
         runs = ColumnRuns.of(evidence.mask)
-        settings = TraceSettings(measure_line_width(evidence.own, runs))
+        width = measure_line_width(evidence.own, runs)
+        settings = TraceSettings(width, measure_dash_gap(evidence.mask, width))
         bars = find_mark_bars(evidence, runs, settings)
         evidence = bars.remove_from(evidence)
         paths, bridged = trace_curves(evidence, start_row, settings)
         per_curve = evidence_per_curve(evidence, paths, bridged, settings)
-        traced = [steps_from_path(p, e, settings, b, start_row, _centres_near(bars, paths, i))
-                  for i, (p, (e, b)) in enumerate(zip(paths, per_curve))]
-        traced = [t for t in traced if t is not None]
+        own_settings = [_settings_of(p, e, settings) for p, (e, _) in zip(paths, per_curve)]
+        per_curve = [(e, b if s is settings else bridged_coverage(e, s))
+                     for (e, b), s in zip(per_curve, own_settings)]
+        traced_with = [(steps_from_path(p, e, s, b, start_row, _centres_near(bars, paths, i)), s)
+                       for i, (p, (e, b), s) in enumerate(zip(paths, per_curve, own_settings))]
+        traced_with = [(t, s) for t, s in traced_with if t is not None]
+        traced = [t for t, _ in traced_with]
         if not traced:
             if colors is None:
                 continue  # a line colour that is not a curve (e.g. a reference line)
@@ -362,9 +368,14 @@ def digitize_curves(
                 f"The curve of colour {color.hex} could not be followed from survival 1 at "
                 "time 0; check the calibration (does it match the axes?)."
             )
-        for name, step in zip(_names(color.hex, traced), traced):
-            marks = _marks_of(step, traced, bars, evidence, settings)
-            curves.append(_to_data(name, color, step, marks, canvas, calibration, palette, labels))
+        untraced = _untraced_line(evidence.mask, traced)
+        for name, (step, step_settings) in zip(_names(color.hex, traced), traced_with):
+            marks = _marks_of(step, traced, bars, evidence, step_settings)
+            curve = _to_data(name, color, step, marks, canvas, calibration, palette, labels)
+            if untraced is not None:
+                curve = replace(curve, warnings=curve.warnings + (
+                    _untraced_warning(untraced, canvas, calibration),))
+            curves.append(curve)
     if not curves:
         raise FigureError(
             "No curve could be followed from survival 1 at time 0; check the calibration "
@@ -620,7 +631,13 @@ def _merge_same_colors(colors: list[CurveColor]) -> list[CurveColor]:
 
 
 def _longest_span(mask: np.ndarray) -> int:
-    """Widest connected structure (columns), with dash gaps and letter spacing bridged.
+    """Widest connected structure (columns), with dash gaps and letter spacing bridged."""
+    structure = _widest_structure(mask)
+    return 0 if structure is None else structure[1].stop - structure[1].start
+
+
+def _widest_structure(mask: np.ndarray) -> tuple[slice, slice] | None:
+    """Bounding box (rows, columns) of the widest connected structure, dash gaps bridged.
 
     Worked on 3 x 3 blocks (a block is set if any of its pixels is), which
     bridges gaps of up to about 8 pixels at a ninth of the cost.
@@ -630,8 +647,9 @@ def _longest_span(mask: np.ndarray) -> int:
     bridged = ndimage.binary_dilation(blocks, structure=np.ones((3, 3), dtype=bool))
     components, n = ndimage.label(bridged)
     if n == 0:
-        return 0
-    return 3 * max(s[1].stop - s[1].start for s in ndimage.find_objects(components))
+        return None
+    widest = max(ndimage.find_objects(components), key=lambda s: s[1].stop - s[1].start)
+    return tuple(slice(3 * s.start, 3 * s.stop) for s in widest)
 
 
 def _is_shade(colour: np.ndarray, accepted: list[np.ndarray], paper: np.ndarray) -> bool:
@@ -868,6 +886,57 @@ def _centres_near(bars: MarkBars, paths: list[np.ndarray], index: int) -> np.nda
     cols = np.clip(np.round(bars.centres[:, 0]).astype(int), 0, paths[index].size - 1)
     gap = [np.abs(p[cols] - bars.centres[:, 1]) for p in paths]
     return bars.centres[gap[index] <= np.min(gap, axis=0)]
+
+
+def _settings_of(path: np.ndarray, evidence: CurveEvidence, settings: TraceSettings) -> TraceSettings:
+    """The colour's settings as one of its curves is read: the measured dash gap for a dashed one only.
+
+    A solid curve beside a dashed one of its colour has no gaps to bridge:
+    bridged over R's 7 px dash gap, its last level was followed down a
+    censor mark's lower bar (a spurious final drop, 'base bw' seed 19 arm A:
+    0.03 % -> 0.65 %).
+    """
+    if settings.gap is None or looks_dashed(path, evidence, settings):
+        return settings
+    solid = replace(settings, gap=None)
+    return settings if solid.dash_gap == settings.dash_gap else solid
+
+
+def _untraced_line(mask: np.ndarray, traced: list[StepCurve]) -> tuple[int, int] | None:
+    """Columns of a curve of the colour that no traced curve follows, if there is one.
+
+    Ink of the colour (``mask``) away from every traced curve that spans
+    :data:`MIN_CURVE_SPAN` of the plot width, as a colour must to count as
+    a curve (:func:`find_curve_colors`), and that leaves a traced curve at
+    its left end (every curve starts at survival 1 at time 0, so a second
+    one parts from the first), is a curve of that colour that was not split
+    from the traced one (R's lty = 2 arm beside a solid one in black,
+    'base bw' seed 7: 78 % of the width; the legend, text and marks of the
+    matplotlib styles span at most 25 %, and a median line, up to 33 %,
+    starts at the y axis). The digitizer must say so, never drop an arm
+    silently.
+    """
+    followed = np.logical_or.reduce([curve_zone(t, mask.shape) for t in traced])
+    structure = _widest_structure(mask & ~followed)
+    if structure is None or structure[1].stop - structure[1].start < MIN_CURVE_SPAN * mask.shape[1]:
+        return None
+    rows, cols = structure
+    # Its left end, the first three of the 3-px blocks it was found on, within 3 px of a curve.
+    left = slice(cols.start, cols.start + 9)
+    near = ndimage.binary_dilation(followed[rows, left], iterations=3)
+    if not (near & mask[rows, left] & ~followed[rows, left]).any():
+        return None
+    return cols.start, cols.stop
+
+
+def _untraced_warning(columns: tuple[int, int], canvas: _Canvas,
+                      calibration: AxisCalibration) -> str:
+    start, end = (calibration.to_data(x + canvas.left, 0.0)[0] for x in columns)
+    return (
+        f"the same colour shows another line from t = {max(start, 0.0):.3g} to {end:.3g} "
+        f"{calibration.x_unit} that could not be split from this curve (two curves in one "
+        "colour, e.g. a dashed arm); that curve is missing, digitize it by hand"
+    )
 
 
 def _names(hex_color: str, traced: list[StepCurve]) -> list[str]:

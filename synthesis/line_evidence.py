@@ -3,7 +3,7 @@
 This module owns the pixel evidence the tracer works on (:class:`CurveEvidence`:
 the colour's anti-aliased coverage, what may hide it, the censor marks taken
 out), the pixel sizes derived from the measured line width
-(:class:`TraceSettings`, :func:`measure_line_width`), the vertical runs of a
+and dash gap (:class:`TraceSettings`, :func:`measure_line_width`), the vertical runs of a
 colour per column (:class:`ColumnRuns`) and the reading of a line along a
 traced path (:func:`band_coverage`, :data:`SEEN`, :func:`column_spans`).
 Every other part of the step-function tracer (:mod:`synthesis.step_trace`)
@@ -89,9 +89,15 @@ class CurveEvidence:
 
 @dataclass(frozen=True)
 class TraceSettings:
-    """Pixel sizes derived from the measured line width ``width`` (may be fractional)."""
+    """Pixel sizes derived from the measured line width ``width`` (may be fractional).
+
+    ``gap`` is the colour's dash gap in pixels where one was measured in
+    the image (:func:`synthesis.dashed_lines.measure_dash_gap`); ``None``
+    for a solid line.
+    """
 
     width: float
+    gap: float | None = None
 
     @property
     def half(self) -> int:
@@ -106,8 +112,15 @@ class TraceSettings:
 
     @property
     def dash_gap(self) -> int:
-        """Longest dash gap bridged: matplotlib's are 1.6-1.65 line widths."""
-        return max(4, int(np.ceil(1.8 * self.width)) + 1)
+        """Longest dash gap bridged: the measured gap, a pixel of anti-aliasing added.
+
+        At least 1.8 line widths (4 px): the gaps a removed mark's bar or
+        JPEG leaves in any line, and matplotlib's dash gaps (1.6-1.65 line
+        widths). R's lty = 2 gaps are 4 line widths (7-8 px at lwd = 2 and
+        110 dpi).
+        """
+        floor = max(4, int(np.ceil(1.8 * self.width)) + 1)
+        return floor if self.gap is None else max(floor, int(np.ceil(self.gap)) + 1)
 
 
 def measure_line_width(own: np.ndarray, runs: ColumnRuns) -> float:

@@ -702,6 +702,70 @@ def test_solid_and_dashed_curves_of_one_colour_are_told_apart(figures):
     assert _error(fig, "B", curves["#000000-dashed"]) <= ACCURACY
 
 
+def _dashed_rows(on: int, off: int, *, width: int = 2, length: int = 400, split_every: int = 0):
+    """A mask with a flat dashed line (``on`` px drawn, ``off`` px not) ``width`` rows tall.
+
+    With ``split_every``, every that many gaps hold a 3-px piece of a mark's crossbar
+    in their middle, which splits them into two shorter breaks.
+    """
+    mask = np.zeros((40, length), dtype=bool)
+    for k, start in enumerate(range(5, length - on, on + off)):
+        mask[20:20 + width, start:start + on] = True
+        if split_every and k % split_every == 0:
+            middle = start + on + off // 2
+            mask[20:20 + width, middle - 1:middle + 2] = True
+    return mask
+
+
+def test_dash_gap_is_measured_not_assumed():
+    from synthesis.dashed_lines import measure_dash_gap
+    from synthesis.line_evidence import TraceSettings
+
+    # R's lty = 2 at lwd = 2, 110 dpi: about 10 px drawn, 7 px of full paper between.
+    r_gap = measure_dash_gap(_dashed_rows(10, 7), 2.3)
+    assert r_gap == pytest.approx(7.0)
+    # Crossbars that split some gaps leave the longest common break as the gap.
+    assert measure_dash_gap(_dashed_rows(10, 7, split_every=3), 2.3) == pytest.approx(7.0)
+    # matplotlib's '--' at 2 pt, 100 dpi: 10 on, 4-5 off.
+    assert measure_dash_gap(_dashed_rows(10, 4, width=3), 2.8) == pytest.approx(4.0)
+    # A solid line, and one break only, are no dash pattern.
+    solid = np.zeros((40, 400), dtype=bool)
+    solid[20:22, 5:395] = True
+    assert measure_dash_gap(solid, 2.3) is None
+    solid[20:22, 200:207] = False
+    assert measure_dash_gap(solid, 2.3) is None
+    # The bridged gap follows the measured one (it was 6 px for any 2.3 px line).
+    assert TraceSettings(2.3, r_gap).dash_gap == 8
+    assert TraceSettings(2.3).dash_gap == TraceSettings(2.3, 4.0).dash_gap == 6
+
+
+def test_two_curves_of_one_colour_not_split_are_reported(figures, monkeypatch):
+    """An arm that cannot be split from the other arm of its colour is reported, never dropped silently."""
+    from synthesis import step_trace
+
+    fig = figures("solid and dashed black")
+    # As on R's 'base bw' seed 7 (dev set), where the dashed arm is not traced apart.
+    monkeypatch.setattr(step_trace, "_two_curves", lambda *args: False)
+    digitized = digitize_curves(load_figure(fig.image), fig.calibration)
+    assert len(digitized.curves) == 1
+    warnings = digitized.curves[0].warnings
+    assert any("could not be split from this curve" in w for w in warnings), warnings
+
+
+@pytest.mark.parametrize("name", ["median lines", "black and grey", "default"])
+def test_no_second_curve_is_reported_where_there_is_none(name):
+    """Median lines, legends and marks in a curve's colour are not a second curve.
+
+    Seed 2 of 'median lines': the median line's colour spans 33 % of the width
+    away from its traced curve, but starts at the y axis, not from a curve.
+    """
+    for seed in (1, 2):
+        fig = render_km_figure(STYLES[name], default_arms(STYLES[name], seed=seed))
+        digitized = digitize_curves(load_figure(fig.image), fig.calibration)
+        warnings = [w for c in digitized.curves for w in c.warnings]
+        assert not any("could not be split" in w for w in warnings), (seed, warnings)
+
+
 def test_hidden_curve_is_followed_and_reported(figures):
     fig = figures("overlapping |", with_style("overlapping arms", name="overlapping |", censor_marker="|"))
     digitized = digitize_curves(load_figure(fig.image), fig.calibration)

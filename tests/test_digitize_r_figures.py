@@ -36,12 +36,12 @@ ARMS = pd.read_csv(FIGURES / "arms.csv")
 TOLERANCE = 0.005
 
 #: Figures and arms that miss today (measured at the commit that added this
-#: file), with why.
+#: file; 'base bw' arm B when its dash gap was first measured), with why.
 KNOWN_MISSES = {
-    ("base bw", "B", 1): "R's lty = 2 dashes (about 9 px on, 9 off) are not split from the solid black arm: "
-                         "one curve is returned and the dashed arm is lost without a warning (34 %)",
-    ("base bw", "B", 2): "as seed 1 (38 %)",
-    ("base bw", "B", 3): "as seed 1 (42 %)",
+    ("base bw", "B", 1): "R's lty = 2 dashed arm, split from the solid one by its measured 7 px dash gap, "
+                         "misses by 0.58 %: drops hidden in 9 px gaps and beside '+' marks",
+    ("base bw", "B", 2): "as seed 1 (0.56 %)",
+    ("base bw", "B", 3): "as seed 1 (0.84 %)",
     ("base thin", "A", 1): "lwd = 1 lines straddle two pixel rows at part strength; the blends are read as other "
                            "colours or lost, and the curve is placed off (0.85 %)",
     ("base thin", "B", 1): "as base thin seed 1 arm A (0.84 %)",
@@ -113,6 +113,37 @@ def test_no_curve_is_followed_out_of_the_panel(row):
     slack = 0.5 * row.x_max / (row.x1_px - row.x0_px)
     for curve in _digitized(row):
         assert curve.points.time.max() <= panel_end + slack, (curve.name, curve.warnings)
+
+
+#: Figures whose two arms come out as one curve with no warning saying so, with why.
+UNREPORTED_SHARED = {
+    ("ggplot thin", 3): "thin lines and the legend: the two colours' curves merge into one (42 %)",
+}
+
+
+def _shared_cases():
+    for row in MANIFEST.itertuples():
+        reason = UNREPORTED_SHARED.get((row.style, row.seed))
+        marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
+        yield pytest.param(row, id=f"{row.style}-{row.seed}", marks=marks)
+
+
+@pytest.mark.parametrize("row", _shared_cases())
+def test_an_arm_without_its_own_curve_is_reported(row):
+    """Honest limits: where one curve stands for both arms, it says that a second curve was not split.
+
+    R's 'base bw' seeds 1-3 returned one black curve without a word until the
+    dash gap was measured in the image (the dashed arm missed by 34-42 %).
+    """
+    curves = _digitized(row)
+    errors = _arm_errors(row, curves)
+    best = errors.loc[errors.groupby("arm")["error"].idxmin()].set_index("arm")
+    if best.loc["A", "curve"] != best.loc["B", "curve"]:
+        return
+    shared = next(c for c in curves if c.name == best.loc["A", "curve"])
+    assert any("could not be split" in w for w in shared.warnings), (
+        f"{row.file}: one curve, {shared.name}, stands for both arms without a warning"
+    )
 
 
 def test_the_figures_are_what_the_manifest_says():
