@@ -148,3 +148,12 @@ def column_spans(columns: np.ndarray) -> list[tuple[int, int]]:
     firsts = np.concatenate([[columns[0]], columns[breaks + 1]])
     lasts = np.concatenate([columns[breaks], [columns[-1]]])
     return [(int(a), int(b)) for a, b in zip(firsts, lasts)]
+
+
+def path_zone(path: np.ndarray, shape: tuple[int, int], settings: TraceSettings) -> np.ndarray:
+    """Pixels of the line along a traced path, its drops included."""
+    reach = settings.half + 1
+    padded = np.concatenate([np.full(reach, path[0]), path, np.full(reach, path[-1])])
+    windows = np.lib.stride_tricks.sliding_window_view(padded, 2 * reach + 1)
+    rows = np.arange(shape[0])[:, None]
+    return (rows >= windows.min(axis=1)[None, :] - reach) & (rows <= windows.max(axis=1)[None, :] + reach)

@@ -42,7 +42,13 @@ import numpy as np
 from scipy import ndimage
 
 from synthesis.dashed_lines import bridged_coverage, looks_dashed, split_by_dash_pattern
-from synthesis.line_evidence import SEEN, CurveEvidence, TraceSettings, band_coverage
+from synthesis.line_evidence import (
+    SEEN,
+    CurveEvidence,
+    TraceSettings,
+    band_coverage,
+    path_zone,
+)
 
 #: Evidence of a pixel of another curve or of an axis line (1 = the curve's
 #: own colour): enough to follow a curve hidden there, never preferred to it.
@@ -150,7 +156,7 @@ def trace_curves(
     if looks_dashed(first, evidence, settings) or _misses_its_colour(first, evidence, settings):
         bridged = bridged_coverage(evidence, settings)
         first = trace_path(evidence, start_row, settings, coverage=bridged)
-    zone = _path_zone(first, evidence.own.shape, settings)
+    zone = path_zone(first, evidence.own.shape, settings)
     away = (evidence.mask & ~zone).any(axis=0).sum()
     if away < MIN_SECOND_CURVE_SHARE * first.size:
         return [first], bridged
@@ -166,7 +172,8 @@ def trace_curves(
     upper, lower = np.minimum(first, second), np.maximum(first, second)
     if not _two_curves(upper, lower, evidence, settings):
         return [first], bridged
-    return list(split_by_dash_pattern(upper, lower, evidence.own, settings)), bridged
+    return list(split_by_dash_pattern(upper, lower, evidence.own, settings,
+                                      hidden=evidence.hidden_coverage)), bridged
 
 
 def evidence_per_curve(evidence: CurveEvidence, paths: list[np.ndarray], bridged: np.ndarray,
@@ -181,7 +188,7 @@ def evidence_per_curve(evidence: CurveEvidence, paths: list[np.ndarray], bridged
     """
     if len(paths) < 2:
         return [(evidence, bridged)] * len(paths)
-    zones = [_path_zone(p, evidence.own.shape, settings) for p in paths]
+    zones = [path_zone(p, evidence.own.shape, settings) for p in paths]
     apart = []
     for k, zone in enumerate(zones):
         others = np.logical_or.reduce([z for i, z in enumerate(zones) if i != k]) & ~zone
@@ -226,12 +233,3 @@ def _two_curves(upper: np.ndarray, lower: np.ndarray, evidence: CurveEvidence,
     on_upper = band_coverage(evidence.own, upper, settings) >= SEEN
     on_lower = band_coverage(evidence.own, lower, settings) >= SEEN
     return (apart & on_upper & on_lower).sum() >= MIN_SECOND_CURVE_SHARE * upper.size
-
-
-def _path_zone(path: np.ndarray, shape: tuple[int, int], settings: TraceSettings) -> np.ndarray:
-    """Pixels of the line along a traced path, its drops included."""
-    reach = settings.half + 1
-    padded = np.concatenate([np.full(reach, path[0]), path, np.full(reach, path[-1])])
-    windows = np.lib.stride_tricks.sliding_window_view(padded, 2 * reach + 1)
-    rows = np.arange(shape[0])[:, None]
-    return (rows >= windows.min(axis=1)[None, :] - reach) & (rows <= windows.max(axis=1)[None, :] + reach)

@@ -17,6 +17,7 @@ measured miss and its cause, so that a fix shows up as an unexpected pass.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import numpy as np
@@ -41,22 +42,17 @@ KNOWN_MISSES = {
                          "one curve is returned and the dashed arm is lost without a warning (34 %)",
     ("base bw", "B", 2): "as seed 1 (38 %)",
     ("base bw", "B", 3): "as seed 1 (42 %)",
-    ("base thin", "B", 1): "lwd = 1 lines: the last '+' mark, at the curve's end, is followed down as a final "
-                           "drop (0.74 %)",
-    ("base thin", "A", 2): "lwd = 1 lines: a '+' mark beside a drop, its bars as thin as the line, is taken "
-                           "for the drop, 6.5 px early (0.83 %)",
-    ("base thin", "B", 2): "as base thin seed 1 (0.82 %; passed while the line's blends with the paper were "
-                           "a colour of their own)",
-    ("base thin", "A", 3): "as base thin seed 2 A: a plateau 4.5 px wide beside a '+' mark is lost (1.30 %; "
-                           "0.56 % while the blends were a colour of their own)",
-    ("base thin", "B", 3): "as base thin seed 1 (1.06 %)",
-    ("ggplot thin", "B", 1): "as base thin seed 1 (0.72 %)",
-    ("ggplot thin", "A", 2): "as base thin seed 2 A (0.82 %)",
-    ("ggplot grey", "A", 3): "the last drop, on a vertical grid line near the panel's right edge, is cut short and "
-                             "the curve followed flat into the legend key beside the panel (13 %)",
-    ("ggplot classic", "A", 3): "as ggplot grey seed 3 (13 %)",
-    ("ggplot thin", "A", 3): "as ggplot grey seed 3 (13 %)",
-    ("ggplot thin", "B", 3): "as base thin seed 1 (0.86 %; 42 % while the blends split the arm's colour)",
+    ("base thin", "B", 1): "lwd = 1 lines: the last '+' mark, at the curve's end, is not found as a mark (the "
+                           "most common long vertical runs are the drops, not the marks' bars) and is followed "
+                           "down as a final drop (0.84 %)",
+    ("ggplot thin", "B", 1): "as base thin seed 1 arm B (0.80 %)",
+    ("base thin", "A", 2): "lwd = 1 lines: a '+' mark beside a drop, its bars as thin as the line, is taken for "
+                           "the drop, 6 px early (0.93 %)",
+    ("ggplot thin", "A", 2): "as base thin seed 2 arm A (0.86 %)",
+    ("base thin", "B", 3): "as base thin seed 1 arm B (1.16 %)",
+    ("ggplot thin", "A", 3): "as base thin seed 2 arm A, at t = 16.5-17.9 (1.22 %)",
+    ("ggplot thin", "B", 3): "as base thin seed 1 arm B (0.95 %; 42 % while the line's blends with the paper "
+                             "split the arm's colour)",
 }
 
 
@@ -68,6 +64,7 @@ def _cases():
             yield pytest.param(row, arm, id=f"{row.style}-{row.seed}-{arm}", marks=marks)
 
 
+@functools.cache
 def _digitized(row) -> list:
     calibration = AxisCalibration.from_points(
         x=[(row.x0_px, 0.0), (row.x1_px, row.x_max)], y=[(row.y0_px, 0.0), (row.y1_px, 1.0)]
@@ -117,6 +114,23 @@ def test_unsnapped_one_pixel_lines_give_one_colour_per_arm(row):
     assert len(colors) == 2
     for hex_color in drawn:
         assert min(color_distance(hex_color, c.hex) for c in colors) < 20, (hex_color, colors)
+
+
+#: Where the plot panel ends on the time axis (months): base graphics draw
+#: with ``xaxs = "i"`` (no expansion), ggplot2 with ``expand = c(0.02, 0)``.
+PANEL_END = {"base": 36.0, "ggplot": 36.0 * 1.02}
+
+
+@pytest.mark.parametrize("row", list(MANIFEST.itertuples()), ids=lambda row: row.file)
+def test_no_curve_is_followed_out_of_the_panel(row):
+    """ggplot2 puts the legend beside the panel, its keys short segments in the
+    curve colours at about the curves' heights; a curve followed into a key
+    ran on to t = 39.1 (seed 3, arm A missed by 13 %)."""
+    panel_end = PANEL_END[row.style.split()[0]]
+    # Half a pixel of the time axis: where a line's last pixel is read.
+    slack = 0.5 * row.x_max / (row.x1_px - row.x0_px)
+    for curve in _digitized(row):
+        assert curve.points.time.max() <= panel_end + slack, (curve.name, curve.warnings)
 
 
 def test_the_figures_are_what_the_manifest_says():

@@ -53,6 +53,10 @@ gg_figure <- function(d, file, style) {
   c(to_px(c(0, X_MAX), xr, lo[1], hi[1]) * RES, HEIGHT - to_px(c(0, 1), yr, lo[2], hi[2]) * RES)
 }
 
+# R's device coordinates count from the image's top-left corner, with pixel i
+# spanning [i, i + 1]; the digitizer puts the centre of pixel i at i.
+to_pixel_centres <- function(cal) cal - 0.5
+
 styles <- c("base colour", "base bw", "base thin", "ggplot grey", "ggplot classic", "ggplot thin")
 cat("file,seed,style,x0_px,x1_px,y0_px,y1_px,x_max\n")
 for (seed in sort(unique(arms$seed))) {
@@ -60,7 +64,7 @@ for (seed in sort(unique(arms$seed))) {
   for (style in styles) {
     file <- sprintf("%s_%d.png", gsub(" ", "_", style), seed)
     draw <- if (startsWith(style, "base")) base_figure else gg_figure
-    cal <- draw(d, file.path(out_dir, file), style)
+    cal <- to_pixel_centres(draw(d, file.path(out_dir, file), style))
     cat(sprintf("%s,%d,%s,%.3f,%.3f,%.3f,%.3f,%g\n", file, seed, style, cal[1], cal[2], cal[3], cal[4], X_MAX))
   }
 }
