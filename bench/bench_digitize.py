@@ -18,6 +18,10 @@ digitizes them with the exact calibration and prints, per style and arm:
 - the warnings the digitizer gave;
 
 and the time to digitize a 1600 x 1200 figure (target < 1 s), median of 5.
+Then the same accuracy on the figures R drew of the same SYNTHETIC arms
+(``tests/reference/r_figures``: base ``plot.survfit`` and ggplot2, six styles,
+seeds 1-3), whose lines are not snapped to pixels: per style, the arms within
+0.5 % and the worst miss (an arm with no curve of its own counts as missing).
 """
 
 from __future__ import annotations
@@ -41,6 +45,8 @@ from km_figures import (  # noqa: E402
     render_km_figure,
     survival_at,
 )
+
+from r_figures import MANIFEST, own_curve_errors  # noqa: E402
 
 from synthesis.digitize import digitize_curves, load_figure  # noqa: E402
 
@@ -122,6 +128,16 @@ def large_figure_seconds(repeats: int = 5) -> tuple[float, float]:
     return statistics.median(total), statistics.median(extract)
 
 
+def r_figure_table() -> list[tuple[str, str, str]]:
+    """Per R style: arms within 0.5 % of those drawn, and the worst miss."""
+    errors: dict[str, list[float]] = {}
+    for row in MANIFEST.itertuples():
+        errors.setdefault(row.style, []).extend(own_curve_errors(row).values())
+    return [(style, f"{sum(e <= 0.005 for e in misses)}/{len(misses)}",
+             "missing" if max(misses) == float("inf") else f"{max(misses):.4f}")
+            for style, misses in errors.items()]
+
+
 def main() -> None:
     header = ("style", "seed", "arm=curve", "tube", f"worst of {len(SEEDS)}", "within 0.5 %", "hausdorff",
               "rmse", "marks", "sec", "warnings")
@@ -139,6 +155,12 @@ def main() -> None:
         f"curves within 0.5 %, {sum(t <= 0.005 for t in worst)}/{len(rows)} arms always within 0.5 %, "
         f"{sum(t <= 0.01 for t in worst)} always within 1 %, worst {max(worst):.4f}"
     )
+    r_rows = r_figure_table()
+    print("\nFigures drawn by R (tests/reference/r_figures, seeds 1-3): arms within 0.5 %, worst miss")
+    for style, within_r, worst_r in r_rows:
+        print(f"  {style:<16}{within_r:>6}  {worst_r}")
+    counts = [tuple(map(int, w.split("/"))) for _, w, _ in r_rows]
+    print(f"  all R figures: {sum(k for k, _ in counts)}/{sum(m for _, m in counts)} arms within 0.5 %")
     total, extract = large_figure_seconds()
     print(f"load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     print(
