@@ -71,6 +71,8 @@ with right:
     x_unit = st.selectbox("Time unit", ["months", "days", "weeks", "years"], key="dg_unit")
     with st.form("dg_auto"):
         st.markdown("**Or detect the axis lines** and type the values at their ends:")
+        st.caption("The ends of the lines, not the first and last labels: ggplot2 draws its axes 5 % beyond "
+                   "them by default, so there click two labelled ticks on each axis instead.")
         x_range = st.text_input("Time axis from, to", "0, 36", key="dg_xrange")
         y_range = st.text_input("Survival axis from, to (0-1 or 0-100)", "0, 1", key="dg_yrange")
         detect = st.form_submit_button("Detect axes", icon=":material/straighten:")
