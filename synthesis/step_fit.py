@@ -284,6 +284,9 @@ def _plateau_split(levels, drops, end, coverage, unknown, settings, k):
                      min(int(np.ceil(min(lower, levels[k] + 2 * w) + w)), coverage.shape[0] - 1)
                      + 1).astype(float)
     one = _window_misfit(levels, drops, end, coverage, unknown, w, rows, cols)
+    if one <= SPLIT_GAIN:
+        # Misfit cannot go below zero: no split could save enough.
+        return None
     best = None
     for share in (1 / 3, 1 / 2, 2 / 3):
         trial_levels = np.insert(levels, k + 1, levels[k] + w / 2)
