@@ -2,16 +2,13 @@
 
 A step curve drawn with the measured line width is a set of rectangles:
 plateaus as bands a line width tall, drops as column bands a line width
-wide (:func:`_pieces`), rendered with exact pixel coverage, its corners
-rounded as renderers draw joins (discs a line width across, :func:`_joins`).
-This module owns the fits of that drawing to the pixels, each taking, among
-candidate positions a quarter pixel apart, the one whose drawing differs
-least (sum of squares) from the pixels: the column of each drop
-(:func:`drop_position`), narrow plateaus refitted with their drops by
-coordinate descent (:func:`refine_narrow`), and, on a solid line, a tall
-drop beside a narrow plateau or a narrow plateau tried as two steps, best
-first (:func:`split_merged_plateaus`; 'thick lines' within 0.5 % on 59 of
-the 60 curves of seeds 1-30, was 53). On a dashed line, a drop whose upper part
+wide (:func:`_pieces`), rendered with exact pixel coverage. This module owns
+the fits of that drawing to the pixels, each taking, among candidate
+positions a quarter pixel apart, the one whose drawing differs least (sum of
+squares) from the pixels: the column of each drop (:func:`drop_position`),
+narrow plateaus refitted with their drops by coordinate descent
+(:func:`refine_narrow`), and a tall drop beside a narrow plateau tried as two
+steps (:func:`split_merged_drops`). On a dashed line, a drop whose upper part
 the pixels do not show is split where a second drop may hide, midway between
 the extremes the pixels allow (:func:`split_half_seen_drops`), and a drop
 whose line shows no ink at all (in a dash gap, under a mark's bar) is put
@@ -39,9 +36,9 @@ def drop_position(coverage: np.ndarray, unknown: np.ndarray, combined: np.ndarra
                   lower_end: int, settings: TraceSettings) -> float:
     """Column of the vertical line between two levels: the best-fitting drawn step.
 
-    A step drawn with line width ``w`` covers the upper level up to ``x``,
-    the lower level from ``x``, the column band ``x -+ w/2`` between them
-    and the discs of its two round joins (:func:`_joins`). Candidate ``x`` every quarter pixel around the traced drop; the one
+    A step drawn with line width ``w`` covers the upper level up to ``x + w/2``,
+    the lower level from ``x - w/2`` and the column band ``x -+ w/2`` between
+    them. Candidate ``x`` every quarter pixel around the traced drop; the one
     whose drawing differs least (sum of squares) from the coverage is taken.
     ``unknown`` pixels (under other curves or axis lines, or censor marks')
     are left out, unless the step is hidden entirely: then it is fitted to
@@ -68,16 +65,11 @@ def drop_position(coverage: np.ndarray, unknown: np.ndarray, combined: np.ndarra
     band_up = _overlap(rows, upper - w / 2, upper + w / 2)[None, :, None]
     band_low = _overlap(rows, lower - w / 2, lower + w / 2)[None, :, None]
     span = _overlap(rows, upper, lower)[None, :, None]
-    # Drawn steps for every candidate at once: candidate x row x column,
-    # the corners as round joins (:func:`_joins`).
+    # Drawn steps for every candidate at once: candidate x row x column.
     drawn = np.maximum(np.maximum(
-        band_up * _overlap(cols, -np.inf, candidates)[:, None, :],
-        band_low * _overlap(cols, candidates, np.inf)[:, None, :]),
+        band_up * _overlap(cols, -np.inf, candidates + w / 2)[:, None, :],
+        band_low * _overlap(cols, candidates - w / 2, np.inf)[:, None, :]),
         span * _overlap(cols, candidates - w / 2, candidates + w / 2)[:, None, :])
-    corners = np.stack([np.repeat(candidates, 2, axis=1),
-                        np.broadcast_to([upper, lower], (len(candidates), 2))], axis=-1)
-    np.maximum(drawn, _render_each(np.empty((len(candidates), 0, 4)), rows, cols[0], corners, w),
-               out=drawn)
     misfit = (weight[None] * (window[None] - drawn) ** 2).sum(axis=(1, 2))
     best = np.nonzero(misfit <= misfit.min() + 1e-9)[0]
     return float(candidates[best, 0].mean())
@@ -133,194 +125,65 @@ def split_merged_drops(levels: np.ndarray, drops: np.ndarray, end: float, covera
 
     Under a thick line, a plateau shorter than the line is wide sits inside
     the drops' lines around it; the traced path may step over it, leaving
-    one tall drop. Each drop taller than :data:`SPLIT_HEIGHT` line widths
-    beside a narrow plateau is tried as two steps (:func:`_drop_split`);
-    splits are made best first (:func:`_split_best_first`).
-    """
-    return _split_best_first(levels, drops, end, coverage, unknown, settings, ("drop",))
-
-
-def split_merged_plateaus(levels: np.ndarray, drops: np.ndarray, end: float, coverage: np.ndarray,
-                          unknown: np.ndarray, settings: TraceSettings) -> tuple[np.ndarray, np.ndarray]:
-    """Split tall drops and narrow plateaus in two where a staircase was traced with fewer steps.
-
-    Under a thick line, a staircase of plateaus about a line width wide and
-    drops about a line width tall is a diagonal band: the traced path may
-    step over a narrow plateau, leaving one tall drop, or run flat across a
-    drop, leaving one plateau at a level between two. Both are tried as two
-    steps, drops as in :func:`split_merged_drops` and narrow plateaus by
-    :func:`_plateau_split`, best first (:func:`_split_best_first`): a wrong
-    level misfits the drawing of its neighbours too, which a split beside it
-    can absorb in part, so the split that saves the most misfit is made
-    first. 'thick lines' (4.86 px), seeds 1-30: 58 of 60 curves within
-    0.5 % (was 53 with drops only, drawn with square corners).
-    """
-    return _split_best_first(levels, drops, end, coverage, unknown, settings, ("drop", "plateau"))
-
-
-def _split_best_first(levels, drops, end, coverage, unknown, settings, kinds):
-    """Make the splits of ``kinds`` that save more than :data:`SPLIT_GAIN`, the largest saving first.
-
-    Every candidate's saving is computed once; after a split, the candidates
-    within two steps of it are computed again (farther ones draw outside
-    its window). The best saving is recomputed on the current curve before
-    the split is made.
-    """
-    tries = {"drop": _drop_split, "plateau": _plateau_split}
-
-    def gain(kind, index):
-        found = tries[kind](levels, drops, end, coverage, unknown, settings, index)
-        return found[0] if found is not None else -np.inf
-
-    gains = {(kind, i): gain(kind, i) for kind in kinds
-             for i in range(len(drops) if kind == "drop" else len(levels))}
-    for _ in range(2 * len(levels)):
-        if not gains:
-            break
-        key = max(gains, key=gains.get)
-        if gains[key] <= SPLIT_GAIN:
-            break
-        found = tries[key[0]](levels, drops, end, coverage, unknown, settings, key[1])
-        fresh = found[0] if found is not None else -np.inf
-        rest = max((g for k, g in gains.items() if k != key), default=-np.inf)
-        if fresh <= SPLIT_GAIN or fresh < rest:
-            gains[key] = fresh
-            continue
-        levels, drops = found[1], found[2]
-        # The new level and drop: a drop split inserts both after drop j,
-        # a plateau split the level after plateau k and the drop before it.
-        new_level, new_drop = (key[1] + 1, key[1] + 1) if key[0] == "drop" else (key[1] + 1, key[1])
-        moved = {}
-        for (kind, i), g in gains.items():
-            first_new = new_drop if kind == "drop" else new_level
-            moved[(kind, i + 1 if i >= first_new else i)] = g
-        near = [(kind, i) for kind in kinds for i in range(
-            (new_drop if kind == "drop" else new_level) - 2,
-            (new_drop if kind == "drop" else new_level) + 3)
-            if 0 <= i < (len(drops) if kind == "drop" else len(levels))]
-        for kind, i in near:
-            moved[(kind, i)] = gain(kind, i)
-        gains = moved
-    return levels, drops
-
-
-def _drop_split(levels, drops, end, coverage, unknown, settings, j):
-    """The best drawing of drop ``j`` as two, with the misfit it saves; ``None`` if not tried.
-
-    Only drops taller than :data:`SPLIT_HEIGHT` line widths beside a narrow
-    plateau, bar the first, are tried. The two drops are put a quarter,
-    half or three quarters of a line width either side of the traced one,
-    a level midway between, then refitted as in :func:`refine_narrow`.
-    The two drops stay between the drops either side (a split before the
-    previous drop drew a curve going back in time: 'grid + jpeg +
+    one tall drop. For each drop taller than :data:`SPLIT_HEIGHT` line
+    widths beside a narrow plateau, the two-step drawing (a level between,
+    its two drops refitted as in :func:`refine_narrow`) replaces the one
+    step where it fits the pixels better by more than :data:`SPLIT_GAIN`.
+    The two drops are tried between the drops either side (a split before
+    the previous drop drew a curve going back in time: 'grid + jpeg +
     percent', arm B, seed 4, 1.79 % -> 0.15 %).
     """
     w = settings.width
-    if not 1 <= j < len(drops):
-        return None
-    upper, lower = levels[j], levels[j + 1]
-    widths = np.diff(np.concatenate([[0.0], drops, [end]]))
-    narrow = min(widths[j], widths[j + 1]) < NARROW_PLATEAU * w + 4
-    if lower - upper <= SPLIT_HEIGHT * w or not narrow:
-        return None
-    x = drops[j]
-    cols = np.arange(max(int(np.floor(x - 2 * w - 2)), 0),
-                     min(int(np.ceil(x + 2 * w + 2)), coverage.shape[1] - 1) + 1).astype(float)
-    rows = np.arange(max(int(np.floor(upper - w)), 0),
-                     min(int(np.ceil(lower + w)), coverage.shape[0] - 1) + 1).astype(float)
-    one = _window_misfit(levels, drops, end, coverage, unknown, w, rows, cols)
-    if one <= SPLIT_GAIN:
-        # Misfit cannot go below zero: no split could save enough.
-        return None
-    best = None
-    before = drops[j - 1] + 0.25
-    after = (drops[j + 1] if j + 1 < len(drops) else end) - 0.25
-    for offset in (w / 4, w / 2, 3 * w / 4):
-        # The two drops stay between their neighbours: a drop before the
-        # previous one draws a curve that goes back in time.
-        first, second = max(x - offset, before), min(x + offset, after)
-        if first >= second:
+    j = 0
+    while j < len(drops):
+        upper, lower = levels[j], levels[j + 1]
+        widths = np.diff(np.concatenate([[0.0], drops, [end]]))
+        narrow = min(widths[j], widths[j + 1]) < NARROW_PLATEAU * w + 4
+        if lower - upper <= SPLIT_HEIGHT * w or not narrow or j == 0:
+            j += 1
             continue
-        trial_levels = np.insert(levels, j + 1, (upper + lower) / 2)
-        trial_drops = np.insert(drops, j + 1, second)
-        trial_drops[j] = first
-        for _ in range(2):
-            options = trial_levels[j + 1] + np.arange(-w / 2, w / 2 + 1e-9, 0.25)
-            options = options[(options > upper + 1) & (options < lower - 1)]
-            trial_levels[j + 1] = _best_fit(trial_levels, trial_drops, end, coverage, unknown, w,
-                                            j + 1, options, "level")
-            for d in (j, j + 1):
-                low = trial_drops[d - 1] + 0.25 if d > 0 else 0.25
-                high = trial_drops[d + 1] - 0.25 if d + 1 < len(trial_drops) else end
-                options = trial_drops[d] + np.arange(-w / 2, w / 2 + 1e-9, 0.25)
-                options = options[(options >= low) & (options <= high)]
-                trial_drops[d] = _best_fit(trial_levels, trial_drops, end, coverage, unknown, w,
-                                           d, options, "drop")
-        two = _window_misfit(trial_levels, trial_drops, end, coverage, unknown, w, rows, cols)
-        if best is None or one - two > best[0]:
-            best = (one - two, trial_levels, trial_drops)
-    return best
-
-
-def _plateau_split(levels, drops, end, coverage, unknown, settings, k):
-    """The best drawing of plateau ``k`` as two, with the misfit it saves; ``None`` if not tried.
-
-    A drop is put inside the plateau at a third, half or two thirds of its
-    width, its two levels half a line width either side of the traced one,
-    then both levels and the three drops are refitted as in
-    :func:`refine_narrow`. Misfits are counted around the plateau
-    (:func:`_window_misfit`). Only narrow plateaus, bar the first, with room
-    for a drop of a line width between their neighbours' levels, are tried.
-    """
-    w = settings.width
-    if not 1 <= k < len(levels):
-        return None
-    a = drops[k - 1]
-    b = drops[k] if k < len(drops) else end
-    upper = levels[k - 1] + 0.5
-    lower = levels[k + 1] - 0.5 if k + 1 < len(levels) else np.inf
-    if b - a >= NARROW_PLATEAU * w + 4 or lower - upper < w:
-        return None
-    cols = np.arange(max(int(np.floor(a - w - 2)), 0),
-                     min(int(np.ceil(b + w + 2)), coverage.shape[1] - 1) + 1).astype(float)
-    rows = np.arange(max(int(np.floor(levels[k - 1] - w)), 0),
-                     min(int(np.ceil(min(lower, levels[k] + 2 * w) + w)), coverage.shape[0] - 1)
-                     + 1).astype(float)
-    one = _window_misfit(levels, drops, end, coverage, unknown, w, rows, cols)
-    if one <= SPLIT_GAIN:
-        # Misfit cannot go below zero: no split could save enough.
-        return None
-    best = None
-    for share in (1 / 3, 1 / 2, 2 / 3):
-        trial_levels = np.insert(levels, k + 1, levels[k] + w / 2)
-        trial_levels[k] = levels[k] - w / 2
-        trial_levels[k:k + 2] = np.clip(trial_levels[k:k + 2], upper, lower)
-        trial_drops = np.insert(drops, k, a + share * (b - a))
-        trial_levels, trial_drops = _refit(trial_levels, trial_drops, end, coverage, unknown, w,
-                                           [k, k + 1], [k - 1, k, k + 1])
-        two = _window_misfit(trial_levels, trial_drops, end, coverage, unknown, w, rows, cols)
-        if best is None or one - two > best[0]:
-            best = (one - two, trial_levels, trial_drops)
-    return best
-
-
-def _refit(levels, drops, end, coverage, unknown, w, free_levels, free_drops):
-    """Levels then drops refitted in turn (two sweeps), each within half a line width, as in :func:`refine_narrow`."""
-    levels, drops = levels.copy(), drops.copy()
-    free_drops = [d for d in free_drops if 0 <= d < len(drops)]
-    for _ in range(2):
-        for k in free_levels:
-            low = levels[k - 1] + 0.5 if k > 0 else -np.inf
-            high = levels[k + 1] - 0.5 if k + 1 < len(levels) else np.inf
-            options = levels[k] + np.arange(-w / 2, w / 2 + 1e-9, 0.25)
-            options = options[(options > low) & (options < high)]
-            levels[k] = _best_fit(levels, drops, end, coverage, unknown, w, k, options, "level")
-        for d in free_drops:
-            low = drops[d - 1] + 0.25 if d > 0 else 0.25
-            high = drops[d + 1] - 0.25 if d + 1 < len(drops) else end
-            options = drops[d] + np.arange(-w / 2, w / 2 + 1e-9, 0.25)
-            options = options[(options >= low) & (options <= high)]
-            drops[d] = _best_fit(levels, drops, end, coverage, unknown, w, d, options, "drop")
+        x = drops[j]
+        cols = np.arange(max(int(np.floor(x - 2 * w - 2)), 0),
+                         min(int(np.ceil(x + 2 * w + 2)), coverage.shape[1] - 1) + 1).astype(float)
+        rows = np.arange(max(int(np.floor(upper - w)), 0),
+                         min(int(np.ceil(lower + w)), coverage.shape[0] - 1) + 1).astype(float)
+        one = _window_misfit(levels, drops, end, coverage, unknown, w, rows, cols)
+        if one <= SPLIT_GAIN:
+            # Misfit cannot go below zero: no split could save enough.
+            j += 1
+            continue
+        best = None
+        before = drops[j - 1] + 0.25
+        after = (drops[j + 1] if j + 1 < len(drops) else end) - 0.25
+        for offset in (w / 4, w / 2, 3 * w / 4):
+            # The two drops stay between their neighbours: a drop before the
+            # previous one draws a curve that goes back in time.
+            first, second = max(x - offset, before), min(x + offset, after)
+            if first >= second:
+                continue
+            trial_levels = np.insert(levels, j + 1, (upper + lower) / 2)
+            trial_drops = np.insert(drops, j + 1, second)
+            trial_drops[j] = first
+            for _ in range(2):
+                options = trial_levels[j + 1] + np.arange(-w / 2, w / 2 + 1e-9, 0.25)
+                options = options[(options > upper + 1) & (options < lower - 1)]
+                trial_levels[j + 1] = _best_fit(trial_levels, trial_drops, end, coverage, unknown, w,
+                                                j + 1, options, "level")
+                for d in (j, j + 1):
+                    low = trial_drops[d - 1] + 0.25 if d > 0 else 0.25
+                    high = trial_drops[d + 1] - 0.25 if d + 1 < len(trial_drops) else end
+                    options = trial_drops[d] + np.arange(-w / 2, w / 2 + 1e-9, 0.25)
+                    options = options[(options >= low) & (options <= high)]
+                    trial_drops[d] = _best_fit(trial_levels, trial_drops, end, coverage, unknown, w,
+                                               d, options, "drop")
+            two = _window_misfit(trial_levels, trial_drops, end, coverage, unknown, w, rows, cols)
+            if best is None or two < best[0]:
+                best = (two, trial_levels, trial_drops)
+        if best is not None and best[0] < one - SPLIT_GAIN:
+            levels, drops = best[1], best[2]
+            j += 2
+        else:
+            j += 1
     return levels, drops
 
 
@@ -330,19 +193,16 @@ def _refit(levels, drops, end, coverage, unknown, w, free_levels, free_drops):
 #: 1.5 line widths tall ('thick lines', 4.86 px, arm B, seeds 5/16/22:
 #: 7.1-7.3 px, tube 0.50 % each with 1.6; 0.27/0.21/0.20 % with 1.0).
 SPLIT_HEIGHT = 1.0
-#: Misfit (squared coverage) a split must save: one pixel's worth of ink.
-#: It was 2.0 while corners were drawn square, which alone misfit a 3.5 pt
-#: staircase by about one pixel per drop (7.3 over the four drops of
-#: test_step_drawing_has_round_joins_like_the_renderer, 0.45 drawn round).
-SPLIT_GAIN = 1.0
+#: Misfit (squared coverage) a split must save.
+SPLIT_GAIN = 2.0
 
 
 def _window_misfit(levels, drops, end, coverage, unknown, w, rows, cols) -> float:
     """Misfit of the drawn step curve to the pixels ``rows`` x ``cols``, as :func:`_best_fit` counts it."""
-    pieces, joins = _pieces(levels, drops, 0.0, end, w), _joins(levels, drops)
+    pieces = _pieces(levels, drops, 0.0, end, w)
     near = (pieces[:, 1] >= cols[0] - 1) & (pieces[:, 0] <= cols[-1] + 1) & (
         pieces[:, 3] >= rows[0] - 1) & (pieces[:, 2] <= rows[-1] + 1)
-    drawn = _render_each(pieces[near][None], rows, cols, _near_joins(joins, rows, cols, w)[None], w)[0]
+    drawn = _render_each(pieces[near][None], rows, cols)[0]
     box = np.ix_(rows.astype(int), cols.astype(int))
     error = drawn - coverage[box]
     weight = (~unknown[box]).astype(np.float64)
@@ -390,37 +250,28 @@ def _best_fit(levels, drops, end, coverage, unknown, w, index, options, what) ->
     lo, hi = max(index - NEARBY, 0), min(index + NEARBY + 1, len(levels))
     pieces = _pieces(levels[lo:hi], drops[lo:hi - 1], drops[lo - 1] if lo > 0 else -np.inf,
                      drops[hi - 1] if hi < len(levels) else end, w)
-    joins = _joins(levels[lo:hi], drops[lo:hi - 1])
     moving = _moving(hi - lo, index - lo, what)
-    moving_joins = _moving_joins(hi - lo, index - lo, what)
     still = np.ones(len(pieces), dtype=bool)
     still[moving] = False
     still &= (pieces[:, 1] >= cols[0] - 1) & (pieces[:, 0] <= cols[-1] + 1) & (
         pieces[:, 3] >= rows[0] - 1) & (pieces[:, 2] <= rows[-1] + 1)
-    still_joins = np.delete(joins, moving_joins, axis=0)
     trial = np.repeat(pieces[moving][None], options.size, axis=0)  # option x piece x (x0, x1, y0, y1)
-    trial_joins = np.repeat(joins[moving_joins][None], options.size, axis=0)  # option x join x (x, y)
     half = w / 2
     if what == "level":
-        # The plateau's band, the bottom of the drop in and the top of the drop out,
-        # the joins at both ends of the plateau.
+        # The plateau's band, the bottom of the drop in and the top of the drop out.
         trial[:, 0, 2], trial[:, 0, 3] = options - half, options + half
         if index > 0:
             trial[:, 1, 3] = options
         if index < len(drops):
             trial[:, -1, 2] = options
-        trial_joins[:, :, 1] = options[:, None]
     else:
-        # The drop's column band, the end of the plateau before and the start
-        # of the one after, the joins at both ends of the drop.
+        # The drop's column band, the end of the plateau before and the start of the one after.
         trial[:, 0, 0], trial[:, 0, 1] = options - half, options + half
-        trial[:, 1, 1] = options
-        trial[:, 2, 0] = options
-        trial_joins[:, :, 0] = options[:, None]
-    drawn = _render_each(trial, rows, cols, trial_joins, w)
-    still_joins = _near_joins(still_joins, rows, cols, w)
-    if still.any() or still_joins.size:
-        np.maximum(drawn, _render_each(pieces[still][None], rows, cols, still_joins[None], w), out=drawn)
+        trial[:, 1, 1] = options + half
+        trial[:, 2, 0] = options - half
+    drawn = _render_each(trial, rows, cols)
+    if still.any():
+        np.maximum(drawn, _render_each(pieces[still][None], rows, cols), out=drawn)
     error = drawn - seen[None]
     misfit = (weight[None] * np.where(error > 0, error, -UNEXPLAINED_INK * error) ** 2).sum(axis=(1, 2))
     best = np.nonzero(misfit <= misfit.min() + 1e-9)[0]
@@ -432,53 +283,16 @@ def _pieces(levels: np.ndarray, drops: np.ndarray, start: float, end: float, w: 
 
     ``levels`` run from ``start`` to ``end`` with ``drops`` between them.
 
-    Each plateau is a band ``w`` tall from its drop in to its drop out, each
-    drop a column band ``w`` wide between its two levels; the first plateau
-    starts and the last ends half a line width out (projecting caps). The
-    corners are the round joins of :func:`_joins`.
+    Each plateau is a band ``w`` tall from half a line width before its
+    drop in to half a line width after its drop out (square joins), each
+    drop a column band ``w`` wide between its two levels.
     """
     half = w / 2
-    starts = np.concatenate([[start - half], drops])
-    stops = np.concatenate([drops, [end + half]])
-    plateaus = np.column_stack([starts, stops, levels - half, levels + half])
+    starts = np.concatenate([[start], drops])
+    stops = np.concatenate([drops, [end]])
+    plateaus = np.column_stack([starts - half, stops + half, levels - half, levels + half])
     verticals = np.column_stack([drops - half, drops + half, levels[:-1], levels[1:]])
     return np.vstack([plateaus, verticals])
-
-
-def _joins(levels: np.ndarray, drops: np.ndarray) -> np.ndarray:
-    """Centres (x, y) of the round joins of the step curve: two per drop, top then bottom.
-
-    A stroked path is drawn with its corners as discs a line width across
-    (round joins, the default of matplotlib's Agg renderer and of R's
-    graphics): the outer corner of each bend, square in the union of the
-    plateau and drop bands, is rounded off. A staircase whose plateaus are
-    about a line width wide is mostly such corners: drawn square, the
-    staircase of 'thick lines' (4.86 px) misfit its pixels more than a
-    wrong one with a plateau missing (seeds 2, 5, 21, 29: 9.7/9.8/9.5/11.5
-    against 9.4/7.8/6.7/4.7); 20 random staircases rendered by matplotlib
-    at 3.5 pt misfit 139 drawn square and 9 drawn with round joins.
-    """
-    return np.column_stack([np.repeat(drops, 2), np.column_stack([levels[:-1], levels[1:]]).ravel()])
-
-
-def _moving_joins(n_levels: int, index: int, what: str) -> list[int]:
-    """Rows of :func:`_joins` that move with a level (its two ends) or a drop (its top and bottom)."""
-    if what == "level":
-        moving = []
-        if index > 0:
-            moving.append(2 * (index - 1) + 1)
-        if index < n_levels - 1:
-            moving.append(2 * index)
-        return moving
-    return [2 * index, 2 * index + 1]
-
-
-def _near_joins(joins: np.ndarray, rows: np.ndarray, cols: np.ndarray, w: float) -> np.ndarray:
-    """The joins whose discs can reach the pixels ``rows`` x ``cols``."""
-    reach = w / 2 + 1
-    near = (joins[:, 0] >= cols[0] - reach) & (joins[:, 0] <= cols[-1] + reach) & (
-        joins[:, 1] >= rows[0] - reach) & (joins[:, 1] <= rows[-1] + reach)
-    return joins[near]
 
 
 def _moving(n_levels: int, index: int, what: str) -> list[int]:
@@ -493,24 +307,14 @@ def _moving(n_levels: int, index: int, what: str) -> list[int]:
     return [n_levels + index, index, index + 1]
 
 
-def _render_each(pieces: np.ndarray, rows: np.ndarray, cols: np.ndarray,
-                 joins: np.ndarray | None = None, w: float = 0.0) -> np.ndarray:
-    """Coverage of the pixels ``rows`` x ``cols`` by rectangles (x0, x1, y0, y1) and join discs.
+def _render_each(pieces: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """Coverage of the pixels ``rows`` x ``cols`` by rectangles (x0, x1, y0, y1).
 
-    ``pieces`` is a stack of rectangle sets (set x piece x 4), ``joins`` of
-    disc centres (set x join x 2, discs ``w`` across); one image per set.
-    A disc covers a pixel by its depth inside the disc's edge plus half a
-    pixel, clipped to 0-1 (the usual anti-aliasing by signed distance).
+    ``pieces`` is a stack of rectangle sets (set x piece x 4); one image per set.
     """
     across = _overlap(cols[None, None, :], pieces[..., 0:1], pieces[..., 1:2])
     down = _overlap(rows[None, None, :], pieces[..., 2:3], pieces[..., 3:4])
-    drawn = (down[..., :, None] * across[..., None, :]).max(axis=1, initial=0.0)
-    if joins is not None and joins.shape[1]:
-        dx = cols[None, None, None, :] - joins[..., 0, None, None]
-        dy = rows[None, None, :, None] - joins[..., 1, None, None]
-        discs = np.clip(w / 2 + 0.5 - np.sqrt(dx * dx + dy * dy), 0.0, 1.0).max(axis=1)
-        np.maximum(drawn, discs, out=drawn)
-    return drawn
+    return (down[..., :, None] * across[..., None, :]).max(axis=1)
 
 
 def _overlap(centres: np.ndarray, low, high) -> np.ndarray:
