@@ -690,9 +690,7 @@ def _across_coverage(canvas: _Canvas, rgb: np.ndarray) -> np.ndarray:
     """
     paper = canvas.paper.astype(np.float32)
     d = np.asarray(rgb, dtype=np.float32) - paper
-    v = canvas.pixels.astype(np.float32) - paper
-    share = v @ d / (d @ d)
-    residual = np.linalg.norm(v - share[..., None] * d, axis=2)
+    share, residual = _blend(canvas.pixels.astype(np.float32) - paper, d)
     cover = np.where((residual < COLOR_RESIDUAL) & (share > 0.05), np.clip(share, 0.0, 1.0), 0.0)
     sums = []
     for structure in ([[0, 1, 0]] * 3, [[0, 0, 0], [1, 1, 1], [0, 0, 0]]):
@@ -760,9 +758,7 @@ def _assign(canvas: _Canvas, palette_rgb: np.ndarray, shares: bool = False):
     best_label = np.full(len(v), -1, dtype=np.int16)
     best_share = np.zeros(len(v), dtype=np.float32)
     for i, rgb in enumerate(palette_rgb):
-        d = rgb - canvas.paper
-        share = v @ d / (d @ d)
-        residual = np.linalg.norm(v - share[:, None] * d, axis=1)
+        share, residual = _blend(v, rgb - canvas.paper)
         # Between two fits, prefer the colour the pixel matches at full strength:
         # mid-grey is a half-strength black but a full-strength grey.
         score = residual + 60.0 * np.abs(1.0 - np.minimum(share, 1.0))
@@ -803,8 +799,7 @@ def _evidence(canvas: _Canvas, labels: np.ndarray, share: np.ndarray, index: int
         paper = canvas.paper.astype(np.float32)
         d = palette_rgb[index].astype(np.float32) - paper
         v = canvas.pixels[edge].astype(np.float32) - paper
-        blend = v @ d / (d @ d)
-        residual = np.linalg.norm(v - blend[:, None] * d, axis=1)
+        blend, residual = _blend(v, d)
         own_edge = np.where(residual < COLOR_RESIDUAL, np.clip(blend, 0.0, 1.0), 0.0)
         other_edge = np.zeros_like(own_edge)
         best = residual
@@ -867,7 +862,7 @@ def _unmix_between_curves(canvas: _Canvas, labels: np.ndarray, index: int, palet
         v = canvas.pixels[meet].astype(np.float32) - paper
         e = rgb.astype(np.float32) - paper
         a, b, res = _unmix(v, d, e)
-        mixed = ((_blend_residual(v, d) >= COLOR_RESIDUAL) & (_blend_residual(v, e) >= COLOR_RESIDUAL)
+        mixed = ((_blend(v, d)[1] >= COLOR_RESIDUAL) & (_blend(v, e)[1] >= COLOR_RESIDUAL)
                  & (a > 0) & (b > 0) & (res < COLOR_RESIDUAL))
         own_mix[meet] = np.maximum(own_mix[meet], np.where(mixed, np.clip(a, 0, 1), 0))
         other_mix[meet] = np.maximum(other_mix[meet], np.where(mixed, np.clip(b, 0, 1), 0))
@@ -883,10 +878,14 @@ def _unmix_between_curves(canvas: _Canvas, labels: np.ndarray, index: int, palet
     other[keep] = np.maximum(other[keep], other_mix[keep])
 
 
-def _blend_residual(v: np.ndarray, d: np.ndarray) -> np.ndarray:
-    """Distance (RGB) of each ``v`` (colour minus paper) from the line through paper along ``d``."""
+def _blend(v: np.ndarray, d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each ``v`` (colours minus paper, last axis RGB) projected on the line from paper along ``d``.
+
+    Returns the share of ``d`` (the coverage of an anti-aliased pixel: 0
+    paper, 1 the full colour) and the distance (RGB) from that line.
+    """
     share = v @ d / (d @ d)
-    return np.linalg.norm(v - share[:, None] * d, axis=1)
+    return share, np.linalg.norm(v - share[..., None] * d, axis=-1)
 
 
 def _unmix(v: np.ndarray, d1: np.ndarray, d2: np.ndarray):
