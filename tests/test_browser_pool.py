@@ -23,11 +23,23 @@ def wait_pooled_change(page, before: str) -> None:
 
 
 def choose(page, label: str, option: str) -> None:
-    """Pick ``option`` in the select box labelled ``label`` by typing it."""
+    """Pick the first choice containing ``option`` in the (multi)select box labelled ``label``.
+
+    The choice is typed as a filter and clicked in the list. Pressing Enter instead could
+    come before the filtered list had opened, and then no choice was made (the likely cause
+    of one timeout of the story test); the box must show ``option`` before going on.
+    """
     box = page.get_by_label(label, exact=True)
     box.click()
     box.fill(option)
-    page.keyboard.press("Enter")
+    page.get_by_role("option").filter(has_text=option).first.click()
+    # A select box shows its choice as the input's value, a multiselect as a tag beside it.
+    widget = page.locator('[data-testid="stSelectbox"], [data-testid="stMultiSelect"]').filter(has=box)
+    page.wait_for_function(
+        "([el, text]) => el.querySelector('input').value.includes(text) || el.innerText.includes(text)",
+        arg=[widget.element_handle(), option],
+        timeout=10_000,
+    )
     wait_rendered(page)
 
 
