@@ -791,6 +791,22 @@ def test_hidden_curve_is_followed_and_reported(figures):
     assert _error(fig, "A", under) <= ACCURACY
 
 
+
+def test_hidden_curve_follows_the_covering_line_not_its_marks_ends():
+    """Seed 56: arm A, hidden under arm B, drops with it at t = 11.7 months.
+
+    B's marks just after that step stick up to A's level before it, and a
+    path along their ends cost as much as one along B's line: A held the
+    level until it showed again at 12.0 (0.85 %; 0.15 % now that the other
+    curve's mark bars count half as much as its line).
+    """
+    style = STYLES["overlapping arms"]
+    fig = render_km_figure(style, default_arms(style, seed=56))
+    digitized = digitize_curves(load_figure(fig.image), fig.calibration)
+    under = next(c for c in digitized.curves if c.color == "#1f77b4")
+    assert any("hidden under the #ff7f0e curve" in w for w in under.warnings)
+    assert _error(fig, "A", under) <= ACCURACY
+
 def test_curve_cut_by_the_legend_is_reported_not_guessed():
     style = with_style("no censor marks", name="legend over curve", legend=(0.35, 0.62))
     fig = render_km_figure(style)
