@@ -46,7 +46,7 @@ class MarkBars:
         return CurveEvidence(
             own=np.where(self.pixels, 0.0, evidence.own).astype(np.float32),
             mask=evidence.mask & ~self.pixels, other=evidence.other, lines=evidence.lines,
-            marks=self.pixels, crossbars=self.crossbars,
+            marks=self.pixels, crossbars=self.crossbars, cover_marks=evidence.cover_marks,
         )
 
 

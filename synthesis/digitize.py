@@ -350,15 +350,15 @@ def digitize_curves(
     palette_rgb = np.array([c.rgb for c in palette], dtype=float)
     labels, share = _assign(canvas, palette_rgb, shares=True)
     start_row = calibration.to_pixel(0.0, 1.0)[1] - canvas.top
+    # Every colour's marks first: they may hide another colour's curve.
+    found = [_marks_found(canvas, labels, share, k, palette_rgb, int(np.rint(start_row)))
+             for k in range(len(palette))]
     curves: list[DigitizedCurve] = []
     for color in chosen:
-        evidence = _evidence(canvas, labels, share, palette.index(color), palette_rgb,
-                             start=int(np.rint(start_row)))
-        runs = ColumnRuns.of(evidence.mask)
-        width = measure_line_width(evidence.own, runs)
-        settings = TraceSettings(width, measure_dash_gap(evidence.mask, width))
-        bars = find_mark_bars(evidence, runs, settings)
-        evidence = bars.remove_from(evidence)
+        index = palette.index(color)
+        evidence, settings, bars = found[index]
+        cover = [b.pixels for k, (_, _, b) in enumerate(found) if k != index]
+        evidence = replace(evidence, cover_marks=np.logical_or.reduce(cover) if cover else None)
         paths, bridged = trace_curves(evidence, start_row, settings)
         per_curve = evidence_per_curve(evidence, paths, bridged, settings)
         own_settings = [_settings_of(p, e, settings) for p, (e, _) in zip(paths, per_curve)]
@@ -815,6 +815,17 @@ def _evidence(canvas: _Canvas, labels: np.ndarray, share: np.ndarray, index: int
         other[edge] = np.maximum(other[edge], other_edge)
     _unmix_between_curves(canvas, labels, index, palette_rgb, ~edge, own, other, start)
     return CurveEvidence(own=own, mask=mask, other=other, lines=canvas.lines)
+
+
+def _marks_found(canvas: _Canvas, labels: np.ndarray, share: np.ndarray, index: int,
+                 palette_rgb: np.ndarray, start: int) -> tuple[CurveEvidence, TraceSettings, MarkBars]:
+    """A colour's evidence without its censor marks' bars, its line settings and the bars."""
+    evidence = _evidence(canvas, labels, share, index, palette_rgb, start=start)
+    runs = ColumnRuns.of(evidence.mask)
+    width = measure_line_width(evidence.own, runs)
+    settings = TraceSettings(width, measure_dash_gap(evidence.mask, width))
+    bars = find_mark_bars(evidence, runs, settings)
+    return bars.remove_from(evidence), settings, bars
 
 
 def _near(mask: np.ndarray, reach: int) -> np.ndarray:

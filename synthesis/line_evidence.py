@@ -67,6 +67,10 @@ class CurveEvidence:
         Pixels of the crossbars of '+' marks (bool), left in ``own``: they
         lie on the line and are followed, but on a dashed line they fill
         the gaps the line leaves.
+    cover_marks : numpy.ndarray, optional
+        Pixels of the other curves' censor marks that stick out of their
+        lines (bool): they may hide this curve, but are no line that it
+        runs along.
     """
 
     own: np.ndarray
@@ -75,6 +79,7 @@ class CurveEvidence:
     lines: np.ndarray
     marks: np.ndarray | None = None
     crossbars: np.ndarray | None = None
+    cover_marks: np.ndarray | None = None
 
     def unknown(self) -> np.ndarray:
         """Pixels whose coverage by the curve cannot be read: hidden, or a mark's."""

@@ -11,7 +11,13 @@ missing coverage at the path's row (the line drawn as a band as wide as the
 measured line width); a drop costs the missing coverage of the rows it
 passes through, so drops go down the drawn vertical lines. Pixels of other
 curves and of axis lines count as partial coverage, so a curve hidden under
-another one, or under the frame at survival 1, is followed there.
+another one, or under the frame at survival 1, is followed there; the bars
+of the other curves' censor marks count half that (:data:`COVER_MARK_SHARE`):
+a curve hidden under another runs along its line, through the middle of its
+marks, and an equal cost over their ends held the level above a step of
+the covering curve until the hidden curve showed again ('overlapping arms'
+arm A, seeds 1-30 and 43-72: 57 -> 58 of 60 within 0.5 %, seed 56 0.85 ->
+0.15 %).
 
 Two curves in one colour (a solid and a dashed arm, say) are traced as a
 first path and a second one that treats the first one's line as another
@@ -53,6 +59,10 @@ from synthesis.line_evidence import (
 #: Evidence of a pixel of another curve or of an axis line (1 = the curve's
 #: own colour): enough to follow a curve hidden there, never preferred to it.
 HIDDEN_EVIDENCE = 0.5
+#: Share of :data:`HIDDEN_EVIDENCE` that a bar of another curve's censor mark
+#: gives: it may hide the curve, but a hidden curve runs along the other
+#: curve's line, through the middle of its marks, not along their ends.
+COVER_MARK_SHARE = 0.5
 #: Cost of starting a drop, in columns of entirely missing line: keeps one
 #: drop in one piece and noise from making drops.
 DROP_PENALTY = 0.5
@@ -89,7 +99,11 @@ def trace_path(
         Integer row per column, non-decreasing (survival never rises).
     """
     own = evidence.own if coverage is None else coverage
-    miss = 1.0 - np.maximum(own, HIDDEN_EVIDENCE * evidence.hidden_coverage)
+    hidden = evidence.hidden_coverage
+    if evidence.cover_marks is not None:
+        hidden = np.maximum(np.where(evidence.cover_marks, COVER_MARK_SHARE * evidence.other,
+                                     evidence.other), evidence.lines)
+    miss = 1.0 - np.maximum(own, HIDDEN_EVIDENCE * hidden)
     template = settings.template
     # Cost of a flat line at each row: its band's missing coverage (0-1).
     flat = ndimage.correlate1d(miss, template, axis=0, mode="constant", cval=1.0) / template.sum()
@@ -166,6 +180,7 @@ def trace_curves(
         own=np.where(zone, 0.0, evidence.own).astype(np.float32), mask=evidence.mask & ~zone,
         other=np.maximum(evidence.other, np.where(zone, bridged, 0.0)).astype(np.float32),
         lines=evidence.lines, marks=evidence.marks, crossbars=evidence.crossbars,
+        cover_marks=evidence.cover_marks,
     )
     second = trace_path(rest, start_row, settings, coverage=np.where(zone, 0.0, bridged),
                         lowest=True)
@@ -197,6 +212,7 @@ def evidence_per_curve(evidence: CurveEvidence, paths: list[np.ndarray], bridged
             mask=evidence.mask & ~others,
             other=np.maximum(evidence.other, np.where(others, evidence.own, 0.0)).astype(np.float32),
             lines=evidence.lines, marks=evidence.marks, crossbars=evidence.crossbars,
+            cover_marks=evidence.cover_marks,
         ), np.where(others, 0.0, bridged)))
     return apart
 

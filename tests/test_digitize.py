@@ -702,6 +702,23 @@ def test_solid_and_dashed_curves_of_one_colour_are_told_apart(figures):
     assert _error(fig, "B", curves["#000000-dashed"]) <= ACCURACY
 
 
+
+def test_solid_and_dashed_arms_keep_their_identity_before_their_first_crossing():
+    """Seed 3: the solid arm drops first and the dashed one crosses it 10 px later.
+
+    Before that crossing the two lines run 3 px apart (line width 2.8 px),
+    the upper one showing its dash gaps. With envelopes required to be a
+    line width and 2 px apart to count, those columns took the identity of
+    the stretch after the crossing and the arms swapped there (0.83 % on A,
+    0.78 % on B); now 0.17 % and 0.38 %.
+    """
+    style = STYLES["solid and dashed black"]
+    fig = render_km_figure(style, default_arms(style, seed=3))
+    digitized = digitize_curves(load_figure(fig.image), fig.calibration)
+    curves = {c.name: c for c in digitized.curves}
+    assert _error(fig, "A", curves["#000000-solid"]) <= ACCURACY
+    assert _error(fig, "B", curves["#000000-dashed"]) <= ACCURACY
+
 def _dashed_rows(on: int, off: int, *, width: int = 2, length: int = 400, split_every: int = 0):
     """A mask with a flat dashed line (``on`` px drawn, ``off`` px not) ``width`` rows tall.
 
@@ -773,6 +790,22 @@ def test_hidden_curve_is_followed_and_reported(figures):
     assert any("hidden under the #ff7f0e curve from t = 0" in w for w in under.warnings)
     assert _error(fig, "A", under) <= ACCURACY
 
+
+
+def test_hidden_curve_follows_the_covering_line_not_its_marks_ends():
+    """Seed 56: arm A, hidden under arm B, drops with it at t = 11.7 months.
+
+    B's marks just after that step stick up to A's level before it, and a
+    path along their ends cost as much as one along B's line: A held the
+    level until it showed again at 12.0 (0.85 %; 0.15 % now that the other
+    curve's mark bars count half as much as its line).
+    """
+    style = STYLES["overlapping arms"]
+    fig = render_km_figure(style, default_arms(style, seed=56))
+    digitized = digitize_curves(load_figure(fig.image), fig.calibration)
+    under = next(c for c in digitized.curves if c.color == "#1f77b4")
+    assert any("hidden under the #ff7f0e curve" in w for w in under.warnings)
+    assert _error(fig, "A", under) <= ACCURACY
 
 def test_curve_cut_by_the_legend_is_reported_not_guessed():
     style = with_style("no censor marks", name="legend over curve", legend=(0.35, 0.62))
