@@ -1045,6 +1045,48 @@ def test_dash_phase_of_a_dashed_staircase():
     assert np.cos(2 * np.pi * 22.0 / period + theta) < -0.5
 
 
+def test_a_long_dash_blank_hides_its_steps_and_gets_one_drop_midway():
+    """R's lty = 2: dashes and blanks of 4 line widths each, the pattern
+    running on along the path. A staircase (a 10 px drop every 25 px) is
+    drawn with 9 px dashes and 9 px blanks; the blank centred on the corner
+    at (270, 120) leaves the drop's lower half and the next level's start
+    undrawn. Two fits that differ only in that blank, the true corner and
+    the drop's dash end read as a level (the fit's error on R seed 5, t =
+    4.0 months: 5.8 px), come out the same: one drop at the middle of the
+    blank (272.3), within half the blank's width of either; the other
+    corners, on dashes, are left as they were."""
+    from synthesis.dashed_lines import hedge_dash_gaps
+    from synthesis.line_evidence import TraceSettings
+
+    period, on = 18.0, 9.0
+    drops = np.arange(20.0, 400.0, 25.0)
+    levels = 10.0 + 10.0 * np.arange(drops.size + 1)
+    xs = np.repeat(np.concatenate([[0.0], drops, [420.0]]), 2)[1:-1]
+    ys = np.repeat(levels, 2)
+    own = np.zeros((200, 430), dtype=np.float32)
+    for k in range(xs.size - 1):
+        for t in np.arange(0.0, 1.0, 0.02):
+            x, y = xs[k] + t * (xs[k + 1] - xs[k]), ys[k] + t * (ys[k + 1] - ys[k])
+            if (x + y) % period < on:
+                own[round(y) - 1:round(y) + 1, round(x) - 1:round(x) + 1] = 1.0
+    settings = TraceSettings(2.0, gap=period - on)
+    k = int(np.nonzero(drops == 270.0)[0][0])
+    # The fit's error: the drop stops where its dash ends (115.6) and goes on where the level shows.
+    late_levels = np.insert(levels, k + 1, 115.6)
+    late_drops = np.insert(drops, k + 1, 274.6)
+    true_fit = hedge_dash_gaps(levels, drops, 420.0, own, settings)
+    late_fit = hedge_dash_gaps(late_levels, late_drops, 420.0, own, settings)
+    # Alike but where the blank starts: on the drop (true fit) or on the level at its dash end.
+    np.testing.assert_allclose(true_fit[0], late_fit[0], atol=0.1)
+    np.testing.assert_allclose(true_fit[1], late_fit[1], atol=0.1)
+    got_levels, got_drops = true_fit
+    j = int(np.argmin(np.abs(got_drops - 272.3)))
+    assert got_drops[j] == pytest.approx(272.3, abs=0.6)
+    assert got_drops[j - 1] == pytest.approx(270.0)
+    assert got_levels[j] == pytest.approx(115.6, abs=0.6)
+    assert got_levels[j + 1] == pytest.approx(120.0)
+
+
 def test_crossbar_overhanging_a_drop_is_left_out():
     """A '+' mark drawn less than half a bar before a drop has the right end
     of its crossbar beyond the drop, on the level the curve has left; it was
