@@ -69,6 +69,9 @@ survival curves. BMC Med Res Methodol. 2012;12:9.
 
 Cleveland WS. Robust locally weighted regression and smoothing
 scatterplots. J Am Stat Assoc. 1979;74(368):829-836.
+
+Kaplan EL, Meier P. Nonparametric estimation from incomplete observations.
+J Am Stat Assoc. 1958;53(282):457-481.
 """
 
 from __future__ import annotations
@@ -78,12 +81,11 @@ import pandas as pd
 from scipy.optimize import isotonic_regression
 from scipy.special import ndtr
 
-#: Deaths between neighbouring points, on average over a point's window, from which the points are
-#: smoothed. Clicking the corners of single steps takes two points per death (one where the two
+#: Deaths between neighbouring points, on average over a point's window, from which the points may
+#: be smoothed. Clicking the corners of single steps takes two points per death (one where the two
 #: corners of a step merge at one time), so from two deaths per gap on the clicks cannot be at the
-#: corners: they sample a line whose single steps, S / n_risk, are too small to be clicked and, at
-#: 300 clicks and n = 1000, below the clicks' noise (0.0010 to 0.0022 against 0.002 in survival
-#: plus the time noise along the slope).
+#: corners: they sample a line whose single steps, S / n_risk, are too small to be clicked (0.0010
+#: to 0.0022 at n = 1000; the clicks' noise decides whether they are smoothed, :func:`click_noise`).
 DEATHS_PER_GAP = 2.0
 
 #: Neighbours on each side of a point in its local regression (a window of 2 m + 1 points). The
@@ -121,11 +123,11 @@ def smooth_dense_points(
         Each point where :data:`DEATHS_PER_GAP` or more deaths fall between
         neighbouring points (:func:`deaths_per_gap`) and a single death, a step
         of S / n_risk, is smaller than the clicks' noise (:func:`click_noise`)
-        replaced by its value on the
-        least-squares line through it and its :data:`NEIGHBOURS` neighbours on
-        each side (Cleveland 1979, even weights), then the whole made
-        non-increasing by isotonic regression; the start stays at 1. The
-        points as given when fewer than a window of them are dense.
+        replaced by its value on the least-squares line through it and its
+        :data:`NEIGHBOURS` neighbours on each side (Cleveland 1979, even
+        weights), then the whole made non-increasing by isotonic regression;
+        the start stays at 1. The points as given when fewer than a window of
+        them are dense.
     smoothed : int
         How many points were smoothed.
     """
