@@ -35,7 +35,7 @@ from synthesis.curve_input import (
     read_points_csv,
     risk_table_from_rows,
 )
-from synthesis.dense_curve import click_noise, deaths_per_gap, smooth_dense_points
+from synthesis.dense_curve import click_noise, smooth_dense_points
 from synthesis.errors import InvalidInputError
 from synthesis.reconstruct import AT_MARKS, UNIFORM, Reconstruction, reconstruct_ipd
 from synthesis.survival import kaplan_meier
@@ -599,41 +599,16 @@ def test_points_along_a_dense_curve_are_smoothed_and_the_fit_shows_them_as_given
     # The diagnostics compare with the points as given, not as smoothed.
     cleaned = clean_curve(points)
     assert np.array_equal(result.fit["survival"].to_numpy(), cleaned.survival[: len(result.fit)])
-    # Where the corners of single steps were clicked (n = 100, two points per death, with the clicks'
-    # noise, twice it, or none) the points are kept as given.
-    small = dataclasses.replace(SCENARIOS[2], clicks=300)
-    for noise in (0.0, 0.002, 0.004):
-        ipd = simulate_arm(small, rng)
-        points = digitize(ipd, small.clicks, rng, time_noise=noise, survival_noise=noise)
-        result = reconstruct_ipd(points, at_risk=at_risk_table(ipd, small.tick))
-        assert not any("smoothed" in change for change in result.cleaning)
-
-
-def test_points_along_a_curve_of_1000_are_smoothed_where_clicks_cannot_follow_its_steps():
-    # 300 noisy clicks along a curve of 1000 patients: early on several deaths fall between
-    # neighbouring points, where fewer than 2000 were at risk (the rule before session 7 left them
-    # as given). The same clicks without noise never rise and are kept as given.
-    rng = np.random.default_rng(20261122)
-    scenario = dataclasses.replace(SCENARIOS[6], n=1000, tick=6)
+    # Where fewer than DENSE_AT_RISK are at risk the points are kept as given.
+    small = dataclasses.replace(SCENARIOS[6], n=1000)
+    ipd = simulate_arm(small, rng)
+    result = reconstruct_ipd(digitize(ipd, small.clicks, rng), at_risk=at_risk_table(ipd, small.tick))
+    assert not any("smoothed" in change for change in result.cleaning)
+    # Clean clicks of the same large arm never rise: no noise to read through, kept as given.
     ipd = simulate_arm(scenario, rng)
-    table = at_risk_table(ipd, scenario.tick)
-    noisy = reconstruct_ipd(digitize(ipd, scenario.clicks, np.random.default_rng(1)), at_risk=table)
-    assert any("smoothed" in change for change in noisy.cleaning)
-    clean = digitize(ipd, scenario.clicks, np.random.default_rng(1), time_noise=0.0, survival_noise=0.0)
-    assert not any("smoothed" in change for change in reconstruct_ipd(clean, at_risk=table).cleaning)
-
-
-def test_deaths_per_gap_counts_single_steps_between_neighbouring_points():
-    # 40 deaths among 100 with no censoring: the staircase S_k = 1 - k / 100.
-    steps = 1.0 - np.arange(41) / 100
-    at_risk = 100.0 - np.arange(41)
-    # Both corners of every step clicked: two points per death (whole windows, away from the ends).
-    corners = np.repeat(steps, 2)[1:]
-    assert np.allclose(deaths_per_gap(corners, np.repeat(at_risk, 2)[1:], 3)[3:-3], 0.5)
-    # The corners merged at one time: one point per death.
-    assert np.allclose(deaths_per_gap(steps, at_risk, 3), 1.0)
-    # Every fourth point of the staircase: four deaths between neighbours.
-    assert np.allclose(deaths_per_gap(steps[::4], at_risk[::4], 2), 4.0)
+    clean = digitize(ipd, scenario.clicks, rng, time_noise=0.0, survival_noise=0.0)
+    result = reconstruct_ipd(clean, at_risk=at_risk_table(ipd, scenario.tick))
+    assert not any("smoothed" in change for change in result.cleaning)
 
 
 def test_dense_points_are_read_through_the_noise_and_sparse_ones_kept():
@@ -642,21 +617,19 @@ def test_dense_points_are_read_through_the_noise_and_sparse_ones_kept():
     noisy = line + np.random.default_rng(3).normal(0.0, 0.002, time.size)
     noisy[0] = 1.0
     rises = int((np.diff(noisy) > 0).sum())
-    flat = np.zeros(time.size, bool)  # no step given by both its corners at one time
     crowded = pd.DataFrame({"time": [0.0, 12.0], "n_risk": [5000, 3000]})
     # A straight line is its own local linear fit.
-    exact, count = smooth_dense_points(time, line, crowded, rises, flat)
+    exact, count = smooth_dense_points(time, line, crowded, rises)
     assert count == time.size - 1 and np.allclose(exact, line, atol=1e-12)
-    smoothed, _ = smooth_dense_points(time, noisy, crowded, rises, flat)
+    smoothed, _ = smooth_dense_points(time, noisy, crowded, rises)
     assert smoothed[0] == 1.0 and (np.diff(smoothed) <= 0).all()
     # 15 points to a line: the error shrinks to about 1 / sqrt(15) in the middle, more at the ends (0.27 here).
     assert np.sqrt(np.mean((smoothed - line) ** 2)) < 0.5 * np.sqrt(np.mean((noisy - line) ** 2))
-    # With 300 to 200 at risk the line drops by 0.0015 per gap, under one death (S / n about 0.003).
-    few = pd.DataFrame({"time": [0.0, 12.0], "n_risk": [300, 200]})
-    kept, count = smooth_dense_points(time, noisy, few, rises, flat)
+    few = pd.DataFrame({"time": [0.0, 12.0], "n_risk": [1500, 900]})
+    kept, count = smooth_dense_points(time, noisy, few, rises)
     assert count == 0 and np.array_equal(kept, noisy)
     # Clicks that never rise carry no noise to smooth, however many are at risk.
-    kept, count = smooth_dense_points(time, line, crowded, 0, flat)
+    kept, count = smooth_dense_points(time, line, crowded, 0)
     assert count == 0 and np.array_equal(kept, line)
 
 
