@@ -113,11 +113,9 @@ def test_medians_landmarks_and_hazard_ratios(suite, mode):
 
 
 #: Arms of 10000 (light censoring and a cure plateau, 8 each, at SEED) with a
-#: risk table: 5.3 events wrong per arm with the points smoothed where 2 or
-#: more deaths fall between neighbouring points and a death is below the
-#: clicks' noise (session 7), 6.25 where at least 2000 were at risk, 11.4
-#: unsmoothed (seeds 1 and 2, 2000 at risk: 6.1 against 9.2, 5.3 against
-#: 6.9); issue 4's noise floor (see ``synthesis.dense_curve``).
+#: risk table: 6.1 events wrong per arm with the points smoothed where at
+#: least 2000 are at risk, 11.4 without (seeds 1 and 2: 6.1 against 9.2,
+#: 5.3 against 6.9); issue 4's noise floor (see ``synthesis.dense_curve``).
 MEAN_EVENT_ERROR_10000 = 8.0
 
 
