@@ -13,7 +13,8 @@ kept as given too: a single death must be a step below the clicks' noise,
 whose sd is read from how many points rise above the one before
 (:func:`click_noise`; 0.0027 to 0.0035 for clicks of sd 0.002 in each axis
 at n = 1000 and 10000, the time noise reordering points on a slope; 0.0015
-to 0.0021 for 0.001; 0 for clean clicks, as a KM curve never rises). The
+to 0.0021 for 0.001, one arm per design, seed 11; 0 for clean clicks, as a
+KM curve never rises). The
 scatter of the points about their local fit cannot tell the noise: it
 holds the curve's own steps and wiggle (rms 0.0006 for noise-free clicks at
 n = 10000, steps of 0.0001). On clean clicks at n = 10000 (18 arms, seeds
