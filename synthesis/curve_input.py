@@ -85,12 +85,18 @@ class CleanCurve:
         True where a point merges points given at the same time: the lower
         corner of a step whose two corners were given at one time, so the
         curve runs flat from the point before it and drops there.
+    rises : int
+        How many points, sorted by time with crossed step corners swapped
+        back, lie above the point before them: a Kaplan-Meier curve never
+        rises, so these tell the size of the clicks' noise
+        (:func:`synthesis.dense_curve.click_noise`).
     """
 
     time: np.ndarray
     survival: np.ndarray
     changes: tuple[str, ...]
     step_end: np.ndarray
+    rises: int = 0
 
     def frame(self) -> pd.DataFrame:
         """The cleaned points as a DataFrame with columns ``time, survival``."""
@@ -253,6 +259,7 @@ def clean_curve(curve: pd.DataFrame, *, percent: bool | None = None, source: str
         changes.append(
             f"swapped {swapped} pair(s) of step corners whose times were clicked in reverse order"
         )
+    rises = int((np.diff(survival) > 0).sum())
     rise = survival - np.minimum.accumulate(np.concatenate(([np.inf], survival[:-1])))
     # Only a rise above points clearly earlier (beyond click jitter) is refused.
     earlier = np.searchsorted(time, time - CORNER_TIME_MARGIN * span, side="left")
@@ -294,7 +301,7 @@ def clean_curve(curve: pd.DataFrame, *, percent: bool | None = None, source: str
             source=source,
         )
     step_end[0] = False
-    return CleanCurve(time=time, survival=survival, changes=tuple(changes), step_end=step_end)
+    return CleanCurve(time=time, survival=survival, changes=tuple(changes), step_end=step_end, rises=rises)
 
 
 def _swap_crossed_corners(time: np.ndarray, survival: np.ndarray, margin: float) -> tuple[np.ndarray, int]:

@@ -149,7 +149,8 @@ def reconstruct_ipd(
       are at risk, single deaths are steps far below the digitizing noise,
       and one noisy point at a risk-table time moves the interval's events
       by about n ε / S; the points are smoothed by a local linear regression
-      before the walk (:func:`synthesis.dense_curve.smooth_dense_points`).
+      before the walk (:func:`synthesis.dense_curve.smooth_dense_points`),
+      unless they never rise: clean clicks carry no noise to smooth.
       The diagnostics still compare with the points as given.
     - Where censorings fall within an interval. Not evenly, but with a
       density that follows the censoring hazard, with its own shape where
@@ -236,7 +237,7 @@ def _build_grid(
     changes = list(cleaned.changes)
     survival = cleaned.survival
     if published is not None:
-        survival, smoothed = smooth_dense_points(cleaned.time, survival, published)
+        survival, smoothed = smooth_dense_points(cleaned.time, survival, published, cleaned.rises)
         if smoothed:
             changes.append(
                 f"smoothed {smoothed} point(s) where at least {DENSE_AT_RISK} were at risk "

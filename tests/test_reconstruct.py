@@ -16,7 +16,15 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from km_simulation import SCENARIOS, Scenario, at_risk_table, censor_marks, digitize, simulate_arm
+from km_simulation import (
+    SCENARIOS,
+    Scenario,
+    at_risk_table,
+    censor_marks,
+    digitize,
+    simulate_arm,
+)
+from scipy.optimize import isotonic_regression
 
 from synthesis import interval_fit
 from synthesis.censoring_spread import EVEN, TabulatedDensity, censoring_densities
@@ -27,7 +35,7 @@ from synthesis.curve_input import (
     read_points_csv,
     risk_table_from_rows,
 )
-from synthesis.dense_curve import smooth_dense_points
+from synthesis.dense_curve import click_noise, smooth_dense_points
 from synthesis.errors import InvalidInputError
 from synthesis.reconstruct import AT_MARKS, UNIFORM, Reconstruction, reconstruct_ipd
 from synthesis.survival import kaplan_meier
@@ -596,6 +604,11 @@ def test_points_along_a_dense_curve_are_smoothed_and_the_fit_shows_them_as_given
     ipd = simulate_arm(small, rng)
     result = reconstruct_ipd(digitize(ipd, small.clicks, rng), at_risk=at_risk_table(ipd, small.tick))
     assert not any("smoothed" in change for change in result.cleaning)
+    # Clean clicks of the same large arm never rise: no noise to read through, kept as given.
+    ipd = simulate_arm(scenario, rng)
+    clean = digitize(ipd, scenario.clicks, rng, time_noise=0.0, survival_noise=0.0)
+    result = reconstruct_ipd(clean, at_risk=at_risk_table(ipd, scenario.tick))
+    assert not any("smoothed" in change for change in result.cleaning)
 
 
 def test_dense_points_are_read_through_the_noise_and_sparse_ones_kept():
@@ -603,17 +616,35 @@ def test_dense_points_are_read_through_the_noise_and_sparse_ones_kept():
     line = 1.0 - 0.03 * time
     noisy = line + np.random.default_rng(3).normal(0.0, 0.002, time.size)
     noisy[0] = 1.0
+    rises = int((np.diff(noisy) > 0).sum())
     crowded = pd.DataFrame({"time": [0.0, 12.0], "n_risk": [5000, 3000]})
     # A straight line is its own local linear fit.
-    exact, count = smooth_dense_points(time, line, crowded)
+    exact, count = smooth_dense_points(time, line, crowded, rises)
     assert count == time.size - 1 and np.allclose(exact, line, atol=1e-12)
-    smoothed, _ = smooth_dense_points(time, noisy, crowded)
+    smoothed, _ = smooth_dense_points(time, noisy, crowded, rises)
     assert smoothed[0] == 1.0 and (np.diff(smoothed) <= 0).all()
     # 15 points to a line: the error shrinks to about 1 / sqrt(15) in the middle, more at the ends (0.27 here).
     assert np.sqrt(np.mean((smoothed - line) ** 2)) < 0.5 * np.sqrt(np.mean((noisy - line) ** 2))
     few = pd.DataFrame({"time": [0.0, 12.0], "n_risk": [1500, 900]})
-    kept, count = smooth_dense_points(time, noisy, few)
+    kept, count = smooth_dense_points(time, noisy, few, rises)
     assert count == 0 and np.array_equal(kept, noisy)
+    # Clicks that never rise carry no noise to smooth, however many are at risk.
+    kept, count = smooth_dense_points(time, line, crowded, 0)
+    assert count == 0 and np.array_equal(kept, line)
+
+
+def test_click_noise_is_read_from_how_often_neighbouring_points_rise():
+    # A line dropping 0.0015 per gap, noise of sd 0.002: about 30 % of the points rise above the one
+    # before. Over seeds 0-19 the estimate was 0.0017 to 0.0024 (the count of rises is binomial).
+    time = np.linspace(0.0, 12.0, 241)
+    line = 1.0 - 0.03 * time
+    for seed in range(20):
+        noisy = line + np.random.default_rng(seed).normal(0.0, 0.002, time.size)
+        rises = int((np.diff(noisy) > 0).sum())
+        assert 0.0015 < click_noise(isotonic_regression(noisy, increasing=False).x, rises, 7) < 0.0025
+    assert click_noise(line, 0, 7) == 0.0
+    # The clean-up counts the rises of the points as given.
+    assert clean_curve(pd.DataFrame({"time": time, "survival": noisy})).rises == int((np.diff(noisy) > 0).sum())
 
 
 def test_interval_before_administrative_censoring_gets_no_slope():
