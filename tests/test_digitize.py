@@ -1065,3 +1065,29 @@ def test_drop_under_a_crossbar_is_not_moved_to_its_end(seed):
     fig = render_km_figure(style, default_arms(style, seed=seed))
     digitized = digitize_curves(load_figure(fig.image), fig.calibration)
     assert _error(fig, "A", _match(fig, digitized)["A"]) <= ACCURACY
+
+
+@pytest.mark.parametrize("seed", [25, 28])
+def test_curve_ending_on_a_raised_x_axis_drops_below_it(seed):
+    """Arm B falls below survival 0.2 where its line lies 3 px above the x
+    axis line (of a y axis from 0.2): the drop is hidden under that line, and
+    the curve ended at 0.2065 (tube 0.65 %). It now drops to the axis there,
+    with a warning saying so."""
+    style = STYLES["y axis from 0.2"]
+    fig = render_km_figure(style, default_arms(style, seed=seed))
+    digitized = digitize_curves(load_figure(fig.image), fig.calibration)
+    curve = _match(fig, digitized)["B"]
+    assert _error(fig, "B", curve) <= ACCURACY
+    assert curve.points.survival.iloc[-1] == pytest.approx(0.2, abs=0.002)
+    assert any(w.startswith("ends on the x axis line") for w in curve.warnings), curve.warnings
+
+
+def test_drop_below_the_axis_only_when_it_cannot_show():
+    """The geometry of :func:`dz._ends_on_axis_line`: a 2.8 px line whose lower
+    edge lies less than a line width above a 1 px axis line at row 100."""
+    axis = (100.0, 1)
+    assert dz._ends_on_axis_line(97.0, axis, 2.8)  # gap 99.5 - 98.4 = 1.1 px
+    assert dz._ends_on_axis_line(96.0, axis, 2.8)  # gap 2.1 px
+    assert not dz._ends_on_axis_line(95.0, axis, 2.8)  # gap 3.1 px: a drop would show
+    assert not dz._ends_on_axis_line(100.0, axis, 2.8)  # on the axis: nothing hidden below
+    assert not dz._ends_on_axis_line(97.0, None, 2.8)  # no axis line found
