@@ -1127,3 +1127,15 @@ def test_first_run_left_early_needs_a_line_width_of_paper():
     assert column == 1 and level == pytest.approx(15.0)
     unknown[:, :5] = True
     assert _first_run_left_early(own, unknown, path, 10.0, 6, settings) is None
+
+
+@pytest.mark.parametrize("seed", [48, 62])
+def test_curve_along_a_raised_x_axis_is_not_read_as_dashed(seed):
+    """Arm B's tail runs along the x axis line of a y axis from 0.2, showing a
+    pixel row above it here and there; the columns between were counted as
+    dash gaps and the solid curve read as dashed, its drop at t = 11-12
+    months hedged 8 px off (tube 1.08 and 1.22 %); now 0.22 % each."""
+    style = STYLES["y axis from 0.2"]
+    fig = render_km_figure(style, default_arms(style, seed=seed))
+    digitized = digitize_curves(load_figure(fig.image), fig.calibration)
+    assert _error(fig, "B", _match(fig, digitized)["B"]) <= ACCURACY
