@@ -33,6 +33,10 @@ pixel rows, each a blend of its colour and the paper; such blends are folded
 into the colour whose line they continue, judged by the line width
 (:func:`_merge_shades`; R figures seeds 4-15, 'base thin' and 'ggplot thin':
 18 -> 32 of 48 arms within 0.5 %, no arm merged into the other's curve).
+A curve whose last level lies within a line width above the x axis line
+cannot show a drop from there and is taken to drop below the axis where it
+ends, with a warning (:func:`_ends_on_axis_line`; 'y axis from 0.2' seeds
+1-30: 28 -> 30 of 30 arms B within 0.5 %).
 Grid and axis lines (grey or black lines across the whole plot) are removed
 first; text, legends, censor marks and the at-risk table are left behind by
 the step-function tracer
@@ -293,6 +297,8 @@ class _Canvas:
     lines: np.ndarray  # bool, the grid and axis line pixels removed from ``ink``
     left: int
     top: int
+    #: Centre row and height (px) of the x axis line at the bottom of the plot, if found.
+    axis_line: tuple[float, int] | None = None
 
 
 def find_curve_colors(image: np.ndarray, calibration: AxisCalibration) -> list[CurveColor]:
@@ -444,7 +450,7 @@ def _canvas(image: np.ndarray, calibration: AxisCalibration) -> _Canvas:
         below = _rows_below(image, paper, bottom, y0 - y1)
         right = _axis_line_end(below[:, left:], x_end - left)
     axis_row = calibration.to_pixel(0.0, min(calibration.y_values))[1] - top
-    bottom = _bottom_frame(ink[:, :right] & greyish[:, :right], axis_row)
+    bottom, axis_line = _bottom_frame(ink[:, :right] & greyish[:, :right], axis_row)
     pixels, ink, greyish = raw[:bottom, :right], ink[:bottom, :right], greyish[:bottom, :right]
     covered = (distance[:bottom, :right] > STRONG_INK_DISTANCE**2).mean()
     if covered > MAX_INK_SHARE:
@@ -454,7 +460,8 @@ def _canvas(image: np.ndarray, calibration: AxisCalibration) -> _Canvas:
         )
     with_lines = ink.copy()
     _remove_grid_lines(ink, greyish)
-    return _Canvas(pixels=pixels, paper=paper, ink=ink, lines=with_lines & ~ink, left=left, top=top)
+    return _Canvas(pixels=pixels, paper=paper, ink=ink, lines=with_lines & ~ink, left=left, top=top,
+                   axis_line=axis_line)
 
 
 def _right_frame(grey_ink: np.ndarray, x_end: float) -> int:
@@ -519,16 +526,22 @@ def _axis_line_end(grey_ink: np.ndarray, x_end: float) -> int:
     return end if end >= x_end - 2 else grey_ink.shape[1]
 
 
-def _bottom_frame(grey_ink: np.ndarray, axis_row: float) -> int:
-    """Row just below the x axis line when it lies above survival 0.
+def _bottom_frame(grey_ink: np.ndarray, axis_row: float) -> tuple[int, tuple[float, int] | None]:
+    """Row just below the x axis line, and that line's centre row and height.
 
     A survival axis may start above 0; the plot then ends at the x axis line
     (at the lowest calibrated value or below it), and tick labels and the
-    at-risk table below it stay out.
+    at-risk table below it stay out. Without a line there, the plot ends
+    where the canvas does and no line is returned.
     """
     rows = np.nonzero(grey_ink.mean(axis=1) >= GRID_LINE_COVER)[0]
     rows = rows[rows >= axis_row - 3]
-    return int(rows[-1]) + 2 if rows.size else grey_ink.shape[0]
+    if not rows.size:
+        return grey_ink.shape[0], None
+    # The line is the last run of adjacent rows.
+    first = int(np.nonzero(np.diff(np.concatenate([[-2], rows])) != 1)[0][-1])
+    line = rows[first:]
+    return int(rows[-1]) + 2, (float(line.mean()), int(line.size))
 
 
 def _remove_grid_lines(ink: np.ndarray, greyish: np.ndarray) -> None:
@@ -1055,6 +1068,10 @@ def _to_data(
         corner_y = np.concatenate([[y_one, y_one], corner_y])
     if corner_x[0] - x_origin < 4 * TraceSettings(step.line_width).dash_gap:
         corner_x[0] = x_origin
+    ends_on_axis = _ends_on_axis_line(corner_y[-1], canvas.axis_line, step.line_width)
+    if ends_on_axis:
+        corner_x = np.append(corner_x, corner_x[-1])
+        corner_y = np.append(corner_y, canvas.axis_line[0])
     t, s = calibration.to_data(corner_x + canvas.left, corner_y + canvas.top)
     points = pd.DataFrame({"time": np.maximum(t, 0.0), "survival": np.clip(s, 0.0, 1.0)})
     censor_t = calibration.to_data(marks + canvas.left, 0.0)[0]
@@ -1085,6 +1102,12 @@ def _to_data(
                 f"hidden under {_cover_color(labels, color, palette, a, b)} from {when(a, b)}; "
                 "followed that curve there"
             )
+    if ends_on_axis:
+        warnings.append(
+            f"ends on the x axis line at t = {time_at(corner_x[-1])} {calibration.x_unit}; "
+            "taken to drop below the axis there (a drop would be hidden under the line), "
+            "check the end of the curve"
+        )
     if step.hidden_tail is not None and step.hidden_tail[1] - step.hidden_tail[0] + 1 >= min_gap:
         a, b = step.hidden_tail
         warnings.append(
@@ -1098,6 +1121,28 @@ def _to_data(
         censor_times=tuple(float(v) for v in np.atleast_1d(censor_t)),
         warnings=tuple(warnings),
     )
+
+
+def _ends_on_axis_line(level: float, axis_line: tuple[float, int] | None, width: float) -> bool:
+    """Whether a curve's last level lies so close above the x axis line that a drop from it cannot show.
+
+    A drop from a level whose line's lower edge lies less than a line width
+    above the axis line's upper edge would show at most a stub no longer than
+    the line is wide, which the tracer cannot tell from the line's own edge;
+    the rest of it, and all the curve below, is under the axis line (a
+    survival axis starting above 0 cuts the curves where they fall below
+    it). Such a curve is taken to drop to the axis where its line ends; if its
+    follow-up ended there instead, that drop lies at its last time, where it
+    changes nothing before it ('y axis from 0.2', seeds 25 and 28 arm B: the
+    curve fell below 0.2 but ended at 0.2065 across 12-15 months, 0.65 % ->
+    0.00 %). Rows are canvas rows; ``axis_line`` is the line's centre row and
+    height (:func:`_bottom_frame`).
+    """
+    if axis_line is None:
+        return False
+    centre, height = axis_line
+    gap = (centre - height / 2) - (level + width / 2)
+    return level < centre - height / 2 and gap < width
 
 
 def _cover_color(labels, color: CurveColor, palette: list[CurveColor], a: int, b: int) -> str:

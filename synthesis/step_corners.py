@@ -130,7 +130,10 @@ def steps_from_path(
     (1-2 px lower); above survival 1 the line is clipped to the axes, so
     the paper there is not evidence against it (issue styles, seeds 1-30:
     'grid + jpeg + percent' 56 -> 58, 'open frame' 57 -> 58 of 60 curves
-    within 0.5 %; 'jpeg' 56 -> 56, seed 28 gained and seed 1 lost).
+    within 0.5 %; 'jpeg' 56 -> 56, seed 28 gained and seed 1 lost). Unless
+    the rows below the frame that its line would cover show paper at its
+    end: it left survival 1 there, hidden, to where the next drop's line
+    starts (:func:`_first_run_left_early`).
     """
     seen_own = band_coverage(evidence.own, path, settings) >= SEEN
     if not seen_own.any():
@@ -173,6 +176,13 @@ def steps_from_path(
                        hidden_level=float(start_row) if a == 0 and path[0] <= top + 1 else None)
         for a, b in zip(starts, ends)
     ])
+    if len(levels) > 1 and levels[0] == float(start_row):
+        split = _first_run_left_early(evidence.own, unknown, path, float(start_row), ends[0], settings)
+        if split is not None:
+            column, level = split
+            starts = np.concatenate([[0, column + 1], starts[1:]])
+            ends = np.concatenate([[column], ends])
+            levels = np.concatenate([[levels[0], level], levels[1:]])
     opens_low = path[0] > top + 1
     # Whether the first drop is drawn (else the curve is first seen below survival 1).
     start_hidden = opens_low and evidence.own[top + 1:path[0], :2].max(axis=1).mean() < 0.5
@@ -308,6 +318,42 @@ def _hidden_tail(path: np.ndarray, seen_other: np.ndarray, last: int) -> tuple[i
         return None
     span = column_spans(on)[0]
     return span
+
+
+def _first_run_left_early(own: np.ndarray, unknown: np.ndarray, path: np.ndarray, start_row: float,
+                          end: int, settings: TraceSettings) -> tuple[int, float] | None:
+    """Where a first run hidden at survival 1 was left, and the level it went to.
+
+    The first run is put at survival 1 when its line shows nowhere, being
+    under the frame and the other curve. Below the frame's row, though, a
+    line at survival 1 covers more than half of each row within half a line
+    width of its centre: where those rows show paper (neither the colour nor
+    anything hiding it) for a line width or more at the run's end, the curve
+    had left survival 1 already, by a drop hidden under the y axis and the
+    other curve, to the level the next drop's line starts at (its top ink
+    row, plus half a line width). Returns the run's last hidden column and
+    that level, or ``None`` ('grid + jpeg + percent' seed 35 arm A: a drop
+    to 0.9917 at t = 0.02 months hidden under the y axis and arm B's first
+    drop was read as a plateau at survival 1 up to t = 0.23, 0.83 %).
+    """
+    w = settings.width
+    top = round(start_row)
+    rows = np.arange(top + 1, int(np.ceil(start_row + w / 2)))
+    rows = rows[np.abs(rows - start_row) < w / 2]
+    if rows.size == 0 or end + 1 >= path.size:
+        return None
+    paper = (own[rows, : end + 1] < PAPER).all(axis=0) & ~unknown[rows, : end + 1].any(axis=0)
+    hidden = np.nonzero(~paper)[0]
+    # Column 0 lies under the y axis line at least.
+    column = int(hidden[-1]) if hidden.size else 0
+    if end - column < np.ceil(w):
+        return None
+    # The next drop's line, drawn a line width either side of the run's end.
+    cols = slice(column + 1, min(end + int(np.ceil(w)) + 1, own.shape[1]))
+    inked = np.nonzero((own[top + 1:int(path[end + 1]) + 1, cols] >= 0.5).any(axis=1))[0]
+    if inked.size == 0:
+        return None
+    return column, float(top + 1 + inked[0] - 0.5 + w / 2)
 
 
 def _plateau_level(own: np.ndarray, unknown: np.ndarray, combined: np.ndarray, row: int,

@@ -1214,3 +1214,77 @@ def test_drop_under_a_crossbar_is_not_moved_to_its_end(seed):
     fig = render_km_figure(style, default_arms(style, seed=seed))
     digitized = digitize_curves(load_figure(fig.image), fig.calibration)
     assert _error(fig, "A", _match(fig, digitized)["A"]) <= ACCURACY
+
+
+@pytest.mark.parametrize("seed", [25, 28])
+def test_curve_ending_on_a_raised_x_axis_drops_below_it(seed):
+    """Arm B falls below survival 0.2 where its line lies 3 px above the x
+    axis line (of a y axis from 0.2): the drop is hidden under that line, and
+    the curve ended at 0.2065 (tube 0.65 %). It now drops to the axis there,
+    with a warning saying so."""
+    style = STYLES["y axis from 0.2"]
+    fig = render_km_figure(style, default_arms(style, seed=seed))
+    digitized = digitize_curves(load_figure(fig.image), fig.calibration)
+    curve = _match(fig, digitized)["B"]
+    assert _error(fig, "B", curve) <= ACCURACY
+    assert curve.points.survival.iloc[-1] == pytest.approx(0.2, abs=0.002)
+    assert any(w.startswith("ends on the x axis line") for w in curve.warnings), curve.warnings
+
+
+def test_drop_below_the_axis_only_when_it_cannot_show():
+    """The geometry of :func:`dz._ends_on_axis_line`: a 2.8 px line whose lower
+    edge lies less than a line width above a 1 px axis line at row 100."""
+    axis = (100.0, 1)
+    assert dz._ends_on_axis_line(97.0, axis, 2.8)  # gap 99.5 - 98.4 = 1.1 px
+    assert dz._ends_on_axis_line(96.0, axis, 2.8)  # gap 2.1 px
+    assert not dz._ends_on_axis_line(95.0, axis, 2.8)  # gap 3.1 px: a drop would show
+    assert not dz._ends_on_axis_line(100.0, axis, 2.8)  # on the axis: nothing hidden below
+    assert not dz._ends_on_axis_line(97.0, None, 2.8)  # no axis line found
+
+
+def test_first_plateau_under_the_axis_and_the_other_curve_is_not_at_survival_one():
+    """Arm A drops at t = 0.02 months, under the y axis line and arm B's first
+    drop, to 0.9917; its line shows first where it drops again at t = 0.22,
+    from 4 px below survival 1, with paper above. Read as a plateau at
+    survival 1 up to t = 0.22 (``hidden_level``): tube 0.83 %; now 0.14 %."""
+    style = STYLES["grid + jpeg + percent"]
+    fig = render_km_figure(style, default_arms(style, seed=35))
+    digitized = digitize_curves(load_figure(fig.image), fig.calibration)
+    assert _error(fig, "A", _match(fig, digitized)["A"]) <= ACCURACY
+
+
+def test_first_run_left_early_needs_a_line_width_of_paper():
+    """:func:`_first_run_left_early` on a drawn case: a 3 px line at survival 1
+    (row 10) under the frame, hidden in columns 0-1; the next drop's ink starts
+    at row 14 in columns 6-8, the run's last column being 6. With paper at
+    row 11 in columns 2-6 the run left survival 1 after column 1, to row
+    14 - 0.5 + 1.5 = 15; with paper in columns 5-6 only (less than a line
+    width), it did not."""
+    from synthesis.line_evidence import TraceSettings
+    from synthesis.step_corners import _first_run_left_early
+
+    own = np.zeros((30, 20), dtype=np.float32)
+    own[14:22, 6:9] = 1.0  # the next drop, from row 15 down to row 20
+    own[19:22, 6:] = 1.0  # the next level, row 20
+    unknown = np.zeros_like(own, dtype=bool)
+    unknown[:11, :] = True  # the frame and above it
+    unknown[:, :2] = True  # the y axis line and the other curve
+    path = np.full(20, 10)
+    path[7:] = 20
+    settings = TraceSettings(3.0)
+    column, level = _first_run_left_early(own, unknown, path, 10.0, 6, settings)
+    assert column == 1 and level == pytest.approx(15.0)
+    unknown[:, :5] = True
+    assert _first_run_left_early(own, unknown, path, 10.0, 6, settings) is None
+
+
+@pytest.mark.parametrize("seed", [48, 62])
+def test_curve_along_a_raised_x_axis_is_not_read_as_dashed(seed):
+    """Arm B's tail runs along the x axis line of a y axis from 0.2, showing a
+    pixel row above it here and there; the columns between were counted as
+    dash gaps and the solid curve read as dashed, its drop at t = 11-12
+    months hedged 8 px off (tube 1.08 and 1.22 %); now 0.22 % each."""
+    style = STYLES["y axis from 0.2"]
+    fig = render_km_figure(style, default_arms(style, seed=seed))
+    digitized = digitize_curves(load_figure(fig.image), fig.calibration)
+    assert _error(fig, "B", _match(fig, digitized)["B"]) <= ACCURACY
