@@ -41,7 +41,7 @@ from synthesis.step_fit import (
     honour_marks,
     refine_narrow,
     split_half_seen_drops,
-    split_merged_drops,
+    split_merged_plateaus,
 )
 
 #: On a '--' line, plateaus wider than this many line widths keep the level
@@ -101,8 +101,8 @@ def steps_from_path(
     (:func:`~synthesis.dotted_drops.hedge_between_dots`), a '--' line's
     drops that show no ink hedged midway between the sights of their levels
     (:func:`~synthesis.step_fit.hedge_hidden_dashed_drops`), a solid line's
-    tall drops beside narrow plateaus tried as two
-    (:func:`~synthesis.step_fit.split_merged_drops`).
+    tall drops beside narrow plateaus and its narrow plateaus tried as two
+    (:func:`~synthesis.step_fit.split_merged_plateaus`).
     A drop that ends the curve, which the tracer has no reason to go down,
     is followed first (:func:`_final_drop`).
     A path that leaves the first column already below survival 1 (``start_row``)
@@ -172,7 +172,7 @@ def steps_from_path(
     fit = bridged if dashed else evidence.own
     drops = [
         drop_position(fit, unknown, combined, levels[k], levels[k + 1], starts[k], starts[k + 1],
-                      ends[k + 1], settings)
+                      ends[k + 1], settings, round_joins=not dashed)
         for k in range(len(levels) - 1)
     ]
     drops = np.array(drops, dtype=float)
@@ -182,7 +182,8 @@ def steps_from_path(
         refit = bridge_drop_corners(fit, evidence, settings,
                                     _drop_bands(levels, drops, fit.shape, settings))
         levels, drops = refine_narrow(levels, drops, float(last), refit, unknown, settings,
-                                      read_wider=None if dotted else DASHED_READ_WIDER)
+                                      read_wider=None if dotted else DASHED_READ_WIDER,
+                                      round_joins=False)
         levels, drops = split_half_seen_drops(levels, drops, evidence.own, unknown, evidence.marks,
                                               settings)
         if dotted and mark_centres is not None and mark_centres.size:
@@ -197,7 +198,7 @@ def steps_from_path(
                                               evidence.marks, mark_centres, settings)
     else:
         levels, drops = refine_narrow(levels, drops, float(last), fit, unknown, settings)
-        levels, drops = split_merged_drops(levels, drops, float(last), fit, unknown, settings)
+        levels, drops = split_merged_plateaus(levels, drops, float(last), fit, unknown, settings)
     xs = np.repeat(np.concatenate([[0.0], drops, [float(last)]]), 2)[1:-1]
     ys = np.repeat(levels, 2)
     return StepCurve(
