@@ -802,9 +802,9 @@ def test_mark_repairs_try_drops_near_the_mark_only(monkeypatch):
     sizes = []
     best_fit = step_fit._best_fit
 
-    def counting(*args):
+    def counting(*args, **kwargs):
         sizes.append(args[7].size)
-        return best_fit(*args)
+        return best_fit(*args, **kwargs)
 
     monkeypatch.setattr(step_fit, "_best_fit", counting)
     style = STYLES["dashed colours"]
