@@ -49,7 +49,7 @@ from synthesis.step_fit import (
     honour_marks,
     refine_narrow,
     split_half_seen_drops,
-    split_merged_drops,
+    split_merged_plateaus,
 )
 
 #: On a '--' line, plateaus wider than this many line widths keep the level
@@ -118,8 +118,8 @@ def steps_from_path(
     long-dash line (:data:`LONG_DASH_GAP`), the curve in each blank between
     two dashes made one drop midway across it
     (:func:`~synthesis.dashed_lines.hedge_dash_gaps`), a solid line's
-    tall drops beside narrow plateaus tried as two
-    (:func:`~synthesis.step_fit.split_merged_drops`).
+    tall drops beside narrow plateaus and its narrow plateaus tried as two
+    (:func:`~synthesis.step_fit.split_merged_plateaus`).
     A drop that ends the curve, which the tracer has no reason to go down,
     is followed first (:func:`_final_drop`).
     A path that leaves the first column already below survival 1 (``start_row``)
@@ -199,7 +199,7 @@ def steps_from_path(
     fit = bridged if dashed else evidence.own
     drops = [
         drop_position(fit, unknown, combined, levels[k], levels[k + 1], starts[k], starts[k + 1],
-                      ends[k + 1], settings)
+                      ends[k + 1], settings, round_joins=not dashed)
         for k in range(len(levels) - 1)
     ]
     drops = np.array(drops, dtype=float)
@@ -209,7 +209,8 @@ def steps_from_path(
         refit = bridge_drop_corners(fit, evidence, settings,
                                     _drop_bands(levels, drops, fit.shape, settings))
         levels, drops = refine_narrow(levels, drops, float(last), refit, unknown, settings,
-                                      read_wider=None if dotted else DASHED_READ_WIDER)
+                                      read_wider=None if dotted else DASHED_READ_WIDER,
+                                      round_joins=False)
         levels, drops = split_half_seen_drops(levels, drops, evidence.own, unknown, evidence.marks,
                                               settings)
         if dotted and mark_centres is not None and mark_centres.size:
@@ -226,7 +227,7 @@ def steps_from_path(
                 levels, drops = hedge_dash_gaps(levels, drops, float(last), evidence.own, settings)
     else:
         levels, drops = refine_narrow(levels, drops, float(last), fit, unknown, settings)
-        levels, drops = split_merged_drops(levels, drops, float(last), fit, unknown, settings)
+        levels, drops = split_merged_plateaus(levels, drops, float(last), fit, unknown, settings)
     xs = np.repeat(np.concatenate([[0.0], drops, [float(last)]]), 2)[1:-1]
     ys = np.repeat(levels, 2)
     return StepCurve(
