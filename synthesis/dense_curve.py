@@ -36,6 +36,25 @@ that is s ΔS / 6 for a window dropping by ΔS. At n = 10000 (s = 0.0001,
 (s = 0.001) 0.0026, as large as σ itself, so smoothing there gains little
 and can lose.
 
+So the bound of 2000 at risk is replaced by that trade-off, point by
+point (session 7): a point is smoothed where a death's step is below σ
+and a full window of m = 1 to 7 neighbours on each side removes more
+variance than it adds, σ^2 (1 - 1 / (2 m + 1)) > s ΔS / 6, with the m that
+gains most (:func:`_window_gain`; points without m neighbours on both
+sides are not fitted with that m). The centre of an evenly weighted
+window would give s ΔS / 12; paired on 120 arms per cell at n = 1000
+(seeds 100-103, noise 0.002, the benchmark's designs) the events error
+with the table went from 1.442 to 1.308 with 12 (se 0.068) and to 1.250
+with 6 (se 0.069), with marks from 1.050 to 1.025 and 0.975 (se 0.07);
+on the ground-truth suite (seeds 0-4) with the table from 0.622 to 0.678
+with 12 (one seed at 1.17) and 0.667 with 6 (seeds at most 1.00), so 6 is
+used. At n = 10000 (24 arms, seeds 100-103) the table's error went from
+5.96 to 5.38 (se 0.44), marks' 5.75 to 5.88 (se 0.47); on the suite's
+seeds 5-19 from 0.830 to 0.819 (se 0.042; marks 0.559 to 0.552). Clean
+clicks have σ = 0 and are kept. At n = 100 a death's step is mostly above
+σ: a few points were smoothed in 12 of 120 arms (noise 0.002), the events
+error 0.275 to 0.283 (one event), with marks unchanged.
+
 How much of the error is the noise: an error ε_j in the curve at the
 risk-table time T_j moves the events of the interval before it by
 n̄_j-1 ε_j / S_j and those of the interval after by -n̄_j ε_j / S_j, the
@@ -81,25 +100,25 @@ import pandas as pd
 from scipy.optimize import isotonic_regression
 from scipy.special import ndtr
 
-#: At least this many at risk, and a death is a step of at most S / 2000, 0.00025 at S = 0.5, an
-#: eighth of the sd of the clicks (0.002; SurvdigitizeR's RMSE is about 0.012): single steps cannot be
-#: seen and the points sample a near-continuous line. Below it smoothing did not help: with 500 at
-#: n = 1000 (16 trials per design) the events error per arm went from 1.49 to 1.46-1.50 (windows of
-#: 5 to 9 points), within noise, and from 1.33 to 1.63 with 21 points (4 trials per design).
-DENSE_AT_RISK = 2000
-
-#: Neighbours on each side of a point in its local regression (a window of 2 m + 1 points). The
-#: true curve is itself a random walk (its increments have variance S^2 h / n per unit time), so a
-#: wide window averages away the very wiggle at a risk-table time that the events follow: at
-#: n = 10000 (8 trials per design) the events error per arm was 10.90 unsmoothed, 7.83, 7.25, 7.54
-#: and 9.08 with m = 5, 7, 10 and 14, the signed error drifting from +4.2 to -3.8 as m grows.
+#: The widest window: neighbours on each side of a point in its local regression (a window of
+#: 2 m + 1 points). The true curve is itself a random walk (its increments have variance S^2 h / n
+#: per unit time), so a wide window averages away the very wiggle at a risk-table time that the
+#: events follow: at n = 10000 (8 trials per design) the events error per arm was 10.90 unsmoothed,
+#: 7.83, 7.25, 7.54 and 9.08 with m = 5, 7, 10 and 14, the signed error drifting from +4.2 to -3.8
+#: as m grows. Each point takes the half-width up to this that gains most (:func:`_window_gain`).
 NEIGHBOURS = 7
+
+#: The random walk a window averages away, taken as s ΔS / WALK_SHARE for a death's step s and a
+#: window dropping by ΔS (D = ΔS / s deaths of variance s^2 each; the module docstring). The
+#: centre of an evenly weighted window gives 12; 6 also counts the walk of the line between the
+#: clicks that a risk-table time is read from, and was the one kept (measured, module docstring).
+WALK_SHARE = 6.0
 
 
 def smooth_dense_points(
     time: np.ndarray, survival: np.ndarray, at_risk: pd.DataFrame, rises: int
 ) -> tuple[np.ndarray, int]:
-    """The survival of the points where at least :data:`DENSE_AT_RISK` are at risk and a death is below the noise, smoothed.
+    """The survival of the points where smoothing removes more noise than curve, smoothed.
 
     Parameters
     ----------
@@ -116,29 +135,57 @@ def smooth_dense_points(
     Returns
     -------
     survival : numpy.ndarray
-        Each point where enough are at risk and a single death, a step of
-        S / n_risk, is smaller than the clicks' noise (:func:`click_noise`;
-        clean clicks have none) replaced by its value on the
-        least-squares line through it and its :data:`NEIGHBOURS` neighbours on
-        each side (Cleveland 1979, even weights), then the whole made
-        non-increasing by isotonic regression; the start stays at 1. The
-        points as given when fewer than a window of them are dense.
+        Each point where a single death, a step of s = S / n_risk, is smaller
+        than the clicks' noise σ (:func:`click_noise`; clean clicks have
+        none) and a full window of m = 1 to :data:`NEIGHBOURS` neighbours on
+        each side removes more variance of the noise, σ^2 (1 - 1 / (2 m + 1)),
+        than of the curve's own random walk, s ΔS / :data:`WALK_SHARE`
+        (:func:`_window_gain`), replaced by its value on the least-squares
+        line through the window that gains most (Cleveland 1979, even
+        weights); then the whole made non-increasing by isotonic regression;
+        the start stays at 1.
     smoothed : int
         How many points were smoothed.
     """
-    counts = np.interp(time, at_risk["time"].to_numpy(float), at_risk["n_risk"].to_numpy(float))
-    dense = counts >= DENSE_AT_RISK
-    dense[0] = False  # the start (0, 1) is exact
-    if dense.sum() >= 2 * NEIGHBOURS + 1:
-        # A death is a step of S / n; not below the noise (none in clean clicks), it is kept as clicked.
-        dense &= survival < click_noise(survival, rises, NEIGHBOURS) * counts
-    if dense.sum() < 2 * NEIGHBOURS + 1:
+    sigma = click_noise(survival, rises, NEIGHBOURS)
+    if sigma == 0.0:
         return survival, 0
-    fitted = _local_linear(time, survival, NEIGHBOURS)
+    counts = np.interp(time, at_risk["time"].to_numpy(float), at_risk["n_risk"].to_numpy(float))
+    step = survival / np.maximum(counts, 1.0)
+    gains = _window_gain(survival, step, sigma, NEIGHBOURS)
+    # A death is a step of S / n; not below the noise, its corners are clicked and kept as given.
+    dense = (gains.max(axis=0) > 0.0) & (step < sigma)
+    dense[0] = False  # the start (0, 1) is exact
+    if not dense.any():
+        return survival, 0
+    fitted = _local_linear(time, survival, 1 + gains.argmax(axis=0))
     smoothed = np.where(dense, fitted, survival)
     smoothed = np.clip(isotonic_regression(smoothed, increasing=False).x, 0.0, 1.0)
     smoothed[0] = survival[0]
     return smoothed, int(dense.sum())
+
+
+def _window_gain(survival: np.ndarray, step: np.ndarray, sigma: float, widest: int) -> np.ndarray:
+    """The variance windows of m = 1..widest neighbours on each side remove from each point: noise less walk.
+
+    The value of the local linear fit at the centre of 2 m + 1 evenly spread
+    points has the noise variance σ^2 / (2 m + 1) in place of σ^2, but
+    averages away the curve's random walk over the window, s ΔS /
+    :data:`WALK_SHARE` for a window dropping by ΔS (``survival`` is the
+    cleaned, non-increasing curve, so ΔS carries little noise). Points
+    without m neighbours on both sides get -inf: off-centre, a local linear
+    fit's variance is larger and its bias from the curvature is not averaged.
+    One row per m.
+    """
+    size = survival.size
+    idx = np.arange(size)
+    m = np.arange(1, widest + 1)[:, None]
+    full = (idx >= m) & (idx + m <= size - 1)
+    drop = survival[np.clip(idx - m, 0, size - 1)] - survival[np.clip(idx + m, 0, size - 1)]
+    if not np.isfinite(sigma):
+        return np.where(full, np.inf, -np.inf)  # noise above every drop: any window gains
+    gain = sigma**2 * (1.0 - 1.0 / (2 * m + 1)) - step * drop / WALK_SHARE
+    return np.where(full, gain, -np.inf)
 
 
 def click_noise(survival: np.ndarray, rises: int, m: int) -> float:
@@ -163,7 +210,7 @@ def click_noise(survival: np.ndarray, rises: int, m: int) -> float:
     if rises >= drop.size / 2:
         return np.inf  # as many rises as on a flat: noise far above every drop
     low, high = 1e-6, 1.0
-    for _ in range(40):
+    for _ in range(24):  # the bracket of 10^6 narrowed to a ratio of 1 + 10^-6
         sigma = np.sqrt(low * high)
         if ndtr(-drop / (np.sqrt(2.0) * sigma)).sum() < rises:
             low = sigma
@@ -172,8 +219,11 @@ def click_noise(survival: np.ndarray, rises: int, m: int) -> float:
     return float(np.sqrt(low * high))
 
 
-def _local_linear(x: np.ndarray, y: np.ndarray, m: int) -> np.ndarray:
-    """Each point's value on the least-squares line through the points i - m..i + m (fewer at the ends)."""
+def _local_linear(x: np.ndarray, y: np.ndarray, m: int | np.ndarray) -> np.ndarray:
+    """Each point's value on the least-squares line through the points i - m..i + m (fewer at the ends).
+
+    ``m`` is one half-width for all points or one per point.
+    """
     size = x.size
     idx = np.arange(size)
     lo = np.clip(idx - m, 0, size)

@@ -37,7 +37,7 @@ from synthesis.curve_input import (
     clean_censor_times,
     clean_curve,
 )
-from synthesis.dense_curve import DENSE_AT_RISK, NEIGHBOURS, smooth_dense_points
+from synthesis.dense_curve import NEIGHBOURS, smooth_dense_points
 from synthesis.errors import InvalidInputError
 from synthesis.interval_fit import fit_interval, last_interval_guess, marks_guess
 from synthesis.reconstruct_result import (
@@ -145,12 +145,13 @@ def reconstruct_ipd(
       time); and the drop's events are spread evenly along the gap
       (:func:`_event_times`), which otherwise made every median late by up
       to a gap.
-    - Dense curves. Where at least :data:`synthesis.dense_curve.DENSE_AT_RISK`
-      are at risk, single deaths are steps far below the digitizing noise,
-      and one noisy point at a risk-table time moves the interval's events
-      by about n ε / S; the points are smoothed by a local linear regression
-      before the walk (:func:`synthesis.dense_curve.smooth_dense_points`),
-      unless they never rise: clean clicks carry no noise to smooth.
+    - Dense curves. Where single deaths are steps below the digitizing noise,
+      one noisy point at a risk-table time moves the interval's events by
+      about n ε / S; the points are smoothed by a local linear regression
+      before the walk (:func:`synthesis.dense_curve.smooth_dense_points`)
+      where the window removes more of the noise than of the curve's own
+      random walk, unless they never rise: clean clicks carry no noise to
+      smooth.
       The diagnostics still compare with the points as given.
     - Where censorings fall within an interval. Not evenly, but with a
       density that follows the censoring hazard, with its own shape where
@@ -240,8 +241,8 @@ def _build_grid(
         survival, smoothed = smooth_dense_points(cleaned.time, survival, published, cleaned.rises)
         if smoothed:
             changes.append(
-                f"smoothed {smoothed} point(s) where at least {DENSE_AT_RISK} were at risk "
-                f"(local linear regression over {2 * NEIGHBOURS + 1} points)"
+                f"smoothed {smoothed} point(s) where a death's step is below the clicks' noise "
+                f"(local linear regression over up to {2 * NEIGHBOURS + 1} points)"
             )
     points = Points(cleaned.time, survival, np.ones(cleaned.time.size, bool), cleaned.step_end)
     if published is not None:

@@ -599,8 +599,8 @@ def test_points_along_a_dense_curve_are_smoothed_and_the_fit_shows_them_as_given
     # The diagnostics compare with the points as given, not as smoothed.
     cleaned = clean_curve(points)
     assert np.array_equal(result.fit["survival"].to_numpy(), cleaned.survival[: len(result.fit)])
-    # Where fewer than DENSE_AT_RISK are at risk the points are kept as given.
-    small = dataclasses.replace(SCENARIOS[6], n=1000)
+    # Where a death is a step above the noise (n = 100: 0.01 or more) the points are kept as given.
+    small = dataclasses.replace(SCENARIOS[6], n=100)
     ipd = simulate_arm(small, rng)
     result = reconstruct_ipd(digitize(ipd, small.clicks, rng), at_risk=at_risk_table(ipd, small.tick))
     assert not any("smoothed" in change for change in result.cleaning)
@@ -620,17 +620,39 @@ def test_dense_points_are_read_through_the_noise_and_sparse_ones_kept():
     crowded = pd.DataFrame({"time": [0.0, 12.0], "n_risk": [5000, 3000]})
     # A straight line is its own local linear fit.
     exact, count = smooth_dense_points(time, line, crowded, rises)
-    assert count == time.size - 1 and np.allclose(exact, line, atol=1e-12)
+    # Every point but the start and the end (without a neighbour on both sides).
+    assert count == time.size - 2 and np.allclose(exact, line, atol=1e-12)
     smoothed, _ = smooth_dense_points(time, noisy, crowded, rises)
     assert smoothed[0] == 1.0 and (np.diff(smoothed) <= 0).all()
     # 15 points to a line: the error shrinks to about 1 / sqrt(15) in the middle, more at the ends (0.27 here).
     assert np.sqrt(np.mean((smoothed - line) ** 2)) < 0.5 * np.sqrt(np.mean((noisy - line) ** 2))
-    few = pd.DataFrame({"time": [0.0, 12.0], "n_risk": [1500, 900]})
+    few = pd.DataFrame({"time": [0.0, 12.0], "n_risk": [100, 60]})
     kept, count = smooth_dense_points(time, noisy, few, rises)
     assert count == 0 and np.array_equal(kept, noisy)
     # Clicks that never rise carry no noise to smooth, however many are at risk.
     kept, count = smooth_dense_points(time, line, crowded, 0)
     assert count == 0 and np.array_equal(kept, line)
+
+
+def test_smoothing_weighs_the_noise_against_the_curves_own_random_walk():
+    # 1000 at risk, a death a step of about 0.0008, below the noise of 0.002: the old bound of 2000 at
+    # risk kept these points, the window removes more noise than walk and smooths them (rms error 0.0011
+    # against 0.0015 as given, seed 0). With 250 at risk and a curve dropping 0.003 per gap the walk of
+    # a window, s ΔS / 6, is as large as the noise it removes: only 8 to 23 of 241 points (seeds 0-2).
+    time = np.linspace(0.0, 12.0, 241)
+    for slope, n_risk, walk_dominates in ((0.03, 1000, False), (0.06, 250, True)):
+        line = 1.0 - slope * time
+        noisy = line + np.random.default_rng(0).normal(0.0, 0.002, time.size)
+        noisy[0] = 1.0
+        rises = int((np.diff(noisy) > 0).sum())
+        cleaned = isotonic_regression(noisy, increasing=False).x
+        table = pd.DataFrame({"time": [0.0, 12.0], "n_risk": [n_risk, 0.6 * n_risk]})
+        smoothed, count = smooth_dense_points(time, cleaned, table, rises)
+        if walk_dominates:
+            assert 0 < count < time.size // 4
+        else:
+            assert count == time.size - 2
+            assert np.sqrt(np.mean((smoothed - line) ** 2)) < 0.8 * np.sqrt(np.mean((cleaned - line) ** 2))
 
 
 def test_click_noise_is_read_from_how_often_neighbouring_points_rise():
