@@ -37,7 +37,7 @@ that is s ΔS / 6 for a window dropping by ΔS. At n = 10000 (s = 0.0001,
 and can lose.
 
 So the bound of 2000 at risk is replaced by that trade-off, point by
-point (session 7): a point is smoothed where a death's step is below σ
+point: a point is smoothed where a death's step is below σ
 and a full window of m = 1 to 7 neighbours on each side removes more
 variance than it adds, σ^2 (1 - 1 / (2 m + 1)) > s ΔS / 6, with the m that
 gains most (:func:`_window_gain`; points without m neighbours on both
