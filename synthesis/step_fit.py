@@ -141,19 +141,6 @@ def refine_narrow(levels: np.ndarray, drops: np.ndarray, end: float, coverage: n
     return levels, drops
 
 
-def split_merged_drops(levels: np.ndarray, drops: np.ndarray, end: float, coverage: np.ndarray,
-                       unknown: np.ndarray, settings: TraceSettings) -> tuple[np.ndarray, np.ndarray]:
-    """Split a drop in two where a staircase narrower than the line was traced as one.
-
-    Under a thick line, a plateau shorter than the line is wide sits inside
-    the drops' lines around it; the traced path may step over it, leaving
-    one tall drop. Each drop taller than :data:`SPLIT_HEIGHT` line widths
-    beside a narrow plateau is tried as two steps (:func:`_drop_split`);
-    splits are made best first (:func:`_split_best_first`).
-    """
-    return _split_best_first(levels, drops, end, coverage, unknown, settings, ("drop",))
-
-
 def split_merged_plateaus(levels: np.ndarray, drops: np.ndarray, end: float, coverage: np.ndarray,
                           unknown: np.ndarray, settings: TraceSettings) -> tuple[np.ndarray, np.ndarray]:
     """Split tall drops and narrow plateaus in two where a staircase was traced with fewer steps.
@@ -162,7 +149,7 @@ def split_merged_plateaus(levels: np.ndarray, drops: np.ndarray, end: float, cov
     drops about a line width tall is a diagonal band: the traced path may
     step over a narrow plateau, leaving one tall drop, or run flat across a
     drop, leaving one plateau at a level between two. Both are tried as two
-    steps, drops as in :func:`split_merged_drops` and narrow plateaus by
+    steps, drops by :func:`_drop_split` and narrow plateaus by
     :func:`_plateau_split`, best first (:func:`_split_best_first`): a wrong
     level misfits the drawing of its neighbours too, which a split beside it
     can absorb in part, so the split that saves the most misfit is made
@@ -172,11 +159,11 @@ def split_merged_plateaus(levels: np.ndarray, drops: np.ndarray, end: float, cov
     (4.86 px), seeds 1-30: 59 of 60 curves within 0.5 % (was 53 with drops
     only, drawn with square corners).
     """
-    return _split_best_first(levels, drops, end, coverage, unknown, settings, ("drop", "plateau"))
+    return _split_best_first(levels, drops, end, coverage, unknown, settings)
 
 
-def _split_best_first(levels, drops, end, coverage, unknown, settings, kinds):
-    """Make the splits of ``kinds`` that save more than :data:`SPLIT_GAIN`, the largest saving first.
+def _split_best_first(levels, drops, end, coverage, unknown, settings):
+    """Make the splits of drops and plateaus that save more than :data:`SPLIT_GAIN`, the largest saving first.
 
     Every candidate's saving is estimated once (a plateau's split refitted
     with one sweep, ``quick``); after a split, the estimates of the
@@ -207,6 +194,7 @@ def _split_best_first(levels, drops, end, coverage, unknown, settings, kinds):
         found = split(kind, index, quick=True)
         return found[0] if found is not None else -np.inf
 
+    kinds = ("drop", "plateau")
     gains = {(kind, i): gain(kind, i) for kind in kinds
              for i in range(len(drops) if kind == "drop" else len(levels))}
     stale = set()
@@ -229,24 +217,25 @@ def _split_best_first(levels, drops, end, coverage, unknown, settings, kinds):
         levels, drops = found[1], found[2]
         # The new level and drop: a drop split inserts both after drop j,
         # a plateau split the level after plateau k and the drop before it.
-        new_level, new_drop = (key[1] + 1, key[1] + 1) if key[0] == "drop" else (key[1] + 1, key[1])
-        moved = {}
-        for (kind, i), g in gains.items():
-            first_new = new_drop if kind == "drop" else new_level
-            moved[(kind, i + 1 if i >= first_new else i)] = g
-        near = [(kind, i) for kind in kinds for i in range(
-            (new_drop if kind == "drop" else new_level) - 2,
-            (new_drop if kind == "drop" else new_level) + 3)
-            if 0 <= i < (len(drops) if kind == "drop" else len(levels))]
-        stale = {(kind, i + 1 if i >= (new_drop if kind == "drop" else new_level) else i)
-                 for kind, i in stale}
-        for key in near:
-            if key in moved:
-                stale.add(key)
+        first_new = {"drop": key[1] + 1 if key[0] == "drop" else key[1], "plateau": key[1] + 1}
+        count = {"drop": len(drops), "plateau": len(levels)}
+        moved = {_renumbered(k, first_new): g for k, g in gains.items()}
+        stale = {_renumbered(k, first_new) for k in stale}
+        near = [(kind, i) for kind in kinds for i in range(first_new[kind] - 2, first_new[kind] + 3)
+                if 0 <= i < count[kind]]
+        for candidate in near:
+            if candidate in moved:
+                stale.add(candidate)
             else:
-                moved[key] = gain(*key)
+                moved[candidate] = gain(*candidate)
         gains = moved
     return levels, drops
+
+
+def _renumbered(key: tuple[str, int], first_new: dict[str, int]) -> tuple[str, int]:
+    """A split candidate's key after a split inserted the drop and level numbered ``first_new``."""
+    kind, i = key
+    return kind, i + 1 if i >= first_new[kind] else i
 
 
 def _drop_split(levels, drops, end, coverage, unknown, settings, j, memo=None):
@@ -295,18 +284,9 @@ def _drop_split(levels, drops, end, coverage, unknown, settings, j, memo=None):
     placed = _best_placed(placed, end, coverage, unknown, w, rows, cols, memo)
     best = None
     for trial_levels, trial_drops in placed:
-        for _ in range(2):
-            options = trial_levels[j + 1] + np.arange(-w / 2, w / 2 + 1e-9, 0.25)
-            options = options[(options > upper + 1) & (options < lower - 1)]
-            trial_levels[j + 1] = _best_fit(trial_levels, trial_drops, end, coverage, unknown, w,
-                                            j + 1, options, "level", memo=memo)
-            for d in (j, j + 1):
-                low = trial_drops[d - 1] + 0.25 if d > 0 else 0.25
-                high = trial_drops[d + 1] - 0.25 if d + 1 < len(trial_drops) else end
-                options = trial_drops[d] + np.arange(-w / 2, w / 2 + 1e-9, 0.25)
-                options = options[(options >= low) & (options <= high)]
-                trial_drops[d] = _best_fit(trial_levels, trial_drops, end, coverage, unknown, w,
-                                           d, options, "drop", memo=memo)
+        # The new level keeps a pixel from the two it lies between.
+        trial_levels, trial_drops = _refit(trial_levels, trial_drops, end, coverage, unknown, w,
+                                           [j + 1], [j, j + 1], memo=memo, level_margin=1.0)
         two = _window_misfit(trial_levels, trial_drops, end, coverage, unknown, w, rows, cols,
                              memo=memo)
         if best is None or one - two > best[0]:
@@ -366,14 +346,18 @@ def _plateau_split(levels, drops, end, coverage, unknown, settings, k, sweeps=2,
     return best
 
 
-def _refit(levels, drops, end, coverage, unknown, w, free_levels, free_drops, sweeps=2, memo=None):
-    """Levels then drops refitted in turn, ``sweeps`` times, each within half a line width (:func:`refine_narrow`)."""
+def _refit(levels, drops, end, coverage, unknown, w, free_levels, free_drops, sweeps=2, memo=None,
+           level_margin=0.5):
+    """Levels then drops refitted in turn, ``sweeps`` times, each within half a line width (:func:`refine_narrow`).
+
+    A level stays more than ``level_margin`` pixels from the levels either side.
+    """
     levels, drops = levels.copy(), drops.copy()
     free_drops = [d for d in free_drops if 0 <= d < len(drops)]
     for _ in range(sweeps):
         for k in free_levels:
-            low = levels[k - 1] + 0.5 if k > 0 else -np.inf
-            high = levels[k + 1] - 0.5 if k + 1 < len(levels) else np.inf
+            low = levels[k - 1] + level_margin if k > 0 else -np.inf
+            high = levels[k + 1] - level_margin if k + 1 < len(levels) else np.inf
             options = levels[k] + np.arange(-w / 2, w / 2 + 1e-9, 0.25)
             options = options[(options > low) & (options < high)]
             levels[k] = _best_fit(levels, drops, end, coverage, unknown, w, k, options, "level",

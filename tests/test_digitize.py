@@ -626,7 +626,7 @@ def test_drop_a_line_width_tall_is_tried_as_two_steps():
     as two from 1.6 line widths (SPLIT_HEIGHT), so the narrow plateau was lost;
     from one line width they are split where the two-step drawing fits."""
     from synthesis.line_evidence import TraceSettings
-    from synthesis.step_fit import _joins, _pieces, _render_each, split_merged_drops
+    from synthesis.step_fit import _joins, _pieces, _render_each, split_merged_plateaus
 
     w, end = 4.86, 65.0
     levels, drops = np.array([15.0, 20.0, 25.0, 30.0]), np.array([20.0, 50.0, 53.5])
@@ -634,8 +634,8 @@ def test_drop_a_line_width_tall_is_tried_as_two_steps():
     coverage = _render_each(truth[None], np.arange(50.0), np.arange(80.0), _joins(levels, drops)[None],
                             w)[0].astype(np.float32)
     unknown = np.zeros(coverage.shape, dtype=bool)
-    levels, drops = split_merged_drops(np.array([15.0, 20.0, 27.5]), np.array([20.0, 51.5]), end,
-                                       coverage, unknown, TraceSettings(w))
+    levels, drops = split_merged_plateaus(np.array([15.0, 20.0, 27.5]), np.array([20.0, 51.5]), end,
+                                          coverage, unknown, TraceSettings(w))
     assert len(drops) == 3
     assert abs(levels[2] - 25.0) < 0.5 and abs(drops[1] - 50.0) < 0.5 and abs(drops[2] - 53.5) < 0.5
 
