@@ -63,7 +63,7 @@ def find_mark_bars(evidence: CurveEvidence, runs: ColumnRuns, settings: TraceSet
     and dashed black' seed 21 arm B, 0.92 % -> 0.28 %); one just after a
     drop, on the lower level, shows it on its right only, and only its
     lower half is left out, but not on a dotted line (:func:`_dotted`;
-    'dashed colours' arm A within 0.5 % on seeds 1-30 / 43-72: 25 -> 26 /
+    'dashed colours' arm A within 0.5 % on seeds 1-30 / 43-72: 25 -> 27 /
     22 -> 24, no curve of its two styles worse by more than 0.1 % of the
     axis). A bar's pixels are left
     out a column either way, except a drop's line drawn there
@@ -111,6 +111,9 @@ def find_mark_bars(evidence: CurveEvidence, runs: ColumnRuns, settings: TraceSet
         # Merged with the drop's line above it, the bar of a mark just after
         # a drop reads up to a pixel high: the line's band is kept as read
         # beside it ('dashed colours' seed 11 arm A, 0.21 % -> 0.87 % when not).
+        if keep == -1:
+            # The bar's top may be the drop's line: its lower end places it.
+            centre = max(centre, _bottom_centre(bar, typical))
         cut = centre if keep != -1 else max(centre, _level_row_beside(evidence.own, centre, right + 1, 1,
                                                                       settings))
         outside = rows[(np.abs(rows - cut) > settings.width / 2 + 0.5) & (np.sign(rows - cut) != keep)]
@@ -396,20 +399,29 @@ def _half_to_keep(own: np.ndarray, bar: tuple[np.ndarray, np.ndarray, np.ndarray
     (:func:`_after_drop`). Left in, the lower half reads as a second drop
     at the mark, as deep as half a bar: where the next level lies less than
     half a bar below, the level between was lost ('dashed colours' seed 24
-    arm A, t = 10.5-11.2 months, 0.88 % -> 0.18 %). Not on a dotted line
-    (``after_drops`` False): there a drop after the mark does not show as
-    a line beside it, and the lower half may be drawn over it (dotted arm
+    arm A, t = 10.5-11.2 months, 0.88 % -> 0.18 %). The bar's top may run
+    on into the drop's line: such a mark is centred half a bar above its
+    lower end (:func:`_bottom_centre`), and may be longer than one mark
+    (seed 21 arm A, centred 1.4 px high: 1.09 % -> 0.26 %). Not on a
+    dotted line (``after_drops`` False): there a drop after the mark does
+    not show as a line beside it, and the lower half may be drawn over it (dotted arm
     B of 'dashed colours' seeds 5 and 52, 0.43/0.46 % -> 0.87/1.16 %).
     """
     bar_cols, bar_starts, bar_ends = bar
     left, right = int(bar_cols.min()), int(bar_cols.max())
     one_mark = int(bar_ends.max()) - int(bar_starts.min()) + 1 <= typical + 1
     if not _line_beside(own, centre, left, -1, settings):
-        return -1 if after_drops and one_mark and _after_drop(own, centre, left, right, settings) else None
+        low = max(centre, _bottom_centre(bar, typical))
+        return -1 if after_drops and _after_drop(own, low, left, right, settings) else None
     if _line_beside(own, centre, right, 1, settings):
         return 0
     centred = _centred_level_beside(own, centre, left, -1, settings)
     return 1 if one_mark and centred and _drop_beside(own, centre, right, 1, settings) else None
+
+
+def _bottom_centre(bar: tuple[np.ndarray, np.ndarray, np.ndarray], typical: int) -> float:
+    """The centre of a mark's bar from its lower end, half a bar (``typical`` rows) above it."""
+    return float(bar[2].max()) - (typical - 1) / 2
 
 
 def _after_drop(own: np.ndarray, centre: float, left: int, right: int, settings: TraceSettings) -> bool:
@@ -434,9 +446,9 @@ def _centred_level_beside(own: np.ndarray, centre: float, edge: int, side: int,
                           settings: TraceSettings) -> bool:
     """Whether the flat line nearest column ``edge`` on ``side`` (-1 left, 1 right) is centred on ``centre``.
 
-    Within a pixel of it (:func:`_level_row_beside`). A drop in a staircase of short plateaus passes :func:`_line_beside` on
-    the plateau left of it, whose line lies 1.5-2 px above the drop's
-    middle.
+    Within a pixel of it (:func:`_level_row_beside`). A drop in a
+    staircase of short plateaus passes :func:`_line_beside` on the plateau
+    left of it, whose line lies 1.5-2 px above the drop's middle.
     """
     row = _level_row_beside(own, centre, edge, side, settings)
     return row is not None and abs(row - centre) <= 1.0
