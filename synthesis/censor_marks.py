@@ -60,7 +60,12 @@ def find_mark_bars(evidence: CurveEvidence, runs: ColumnRuns, settings: TraceSet
     on its left at the top and the lower level on its right at the bottom.
     A mark just before a drop shows the line on its left only: it is found
     too, and only its upper half left out (:func:`_half_to_keep`; 'solid
-    and dashed black' seed 21 arm B, 0.92 % -> 0.28 %). A bar's pixels are left
+    and dashed black' seed 21 arm B, 0.92 % -> 0.28 %); one just after a
+    drop, on the lower level, shows it on its right only, and only its
+    lower half is left out, but not on a dotted line (:func:`_dotted`;
+    'dashed colours' arm A within 0.5 % on seeds 1-30 / 43-72: 25 -> 27 /
+    22 -> 24, no curve of its two styles worse by more than 0.1 % of the
+    axis). A bar's pixels are left
     out a column either way, except a drop's line drawn there
     (:func:`_spare_drops_beside`; 'thin lines' seed 18 arm A, 1.77 % ->
     0.10 %). On a solid line (:func:`_empty_share`), a '+' crossbar's part
@@ -92,17 +97,26 @@ def find_mark_bars(evidence: CurveEvidence, runs: ColumnRuns, settings: TraceSet
         return empty
     centres, pixels, crossbars = [], np.zeros_like(evidence.mask), np.zeros_like(evidence.mask)
     solid = _empty_share(evidence) <= DASHED_GAP_SHARE
+    dotted = not solid and _dotted(evidence.mask, settings)
     bar_columns = np.zeros(evidence.mask.shape[1], dtype=bool)
     for bar in _split_levels(_bars(cols[pick], starts[pick], ends[pick]), settings):
         bar_cols, bar_starts, bar_ends = bar
         centre = float(np.mean((bar_starts + bar_ends) / 2))
         left, right = int(bar_cols.min()), int(bar_cols.max())
-        keep = _half_to_keep(evidence.own, bar, centre, typical, settings)
+        keep = _half_to_keep(evidence.own, bar, centre, typical, settings, after_drops=not dotted)
         if keep is None:
             continue
         top, bottom = int(bar_starts.min()) - 1, int(bar_ends.max()) + 1
         rows = np.arange(max(top, 0), min(bottom, evidence.mask.shape[0] - 1) + 1)
-        outside = rows[(np.abs(rows - centre) > settings.width / 2 + 0.5) & (np.sign(rows - centre) != keep)]
+        # Merged with the drop's line above it, the bar of a mark just after
+        # a drop reads up to a pixel high: the line's band is kept as read
+        # beside it ('dashed colours' seed 11 arm A, 0.21 % -> 0.87 % when not).
+        if keep == -1:
+            # The bar's top may be the drop's line: its lower end places it.
+            centre = max(centre, _bottom_centre(bar, typical))
+        cut = centre if keep != -1 else max(centre, _level_row_beside(evidence.own, centre, right + 1, 1,
+                                                                      settings))
+        outside = rows[(np.abs(rows - cut) > settings.width / 2 + 0.5) & (np.sign(rows - cut) != keep)]
         span = slice(max(left - 1, 0), right + 2)
         # A touching mark's bar, left out already, is no drop to spare.
         before = pixels[:, span] & bar_columns[span]
@@ -135,6 +149,22 @@ def _empty_share(evidence: CurveEvidence) -> float:
         return 0.0
     first, last = np.nonzero(inked)[0][[0, -1]]
     return float(1 - inked[first:last + 1].mean())
+
+
+def _dotted(mask: np.ndarray, settings: TraceSettings) -> bool:
+    """Whether the colour's pieces are dots: the typical one at most two line widths wide.
+
+    The rule of :func:`~synthesis.dashed_lines.looks_dotted`, on the
+    colour's connected pieces before tracing: the median piece is 1.06-1.08
+    line widths wide for matplotlib's ':', 2.9-4.0 for '--' and 2.1-2.5
+    for a solid and a '--' line in one colour ('dashed colours' and 'solid
+    and dashed black', seeds 1-28 by 3).
+    """
+    pieces, n = ndimage.label(mask, structure=np.ones((3, 3), dtype=bool))
+    if n == 0:
+        return False
+    widths = [found[1].stop - found[1].start for found in ndimage.find_objects(pieces)]
+    return float(np.median(widths)) <= 2 * settings.width
 
 
 def _spare_drops_beside(pixels: np.ndarray, mask: np.ndarray, centre: float, left: int, right: int,
@@ -351,65 +381,116 @@ def _line_beside(own: np.ndarray, centre: float, edge: int, side: int, settings:
 
 
 def _half_to_keep(own: np.ndarray, bar: tuple[np.ndarray, np.ndarray, np.ndarray], centre: float,
-                  typical: int, settings: TraceSettings) -> int | None:
-    """Which half of a mark's bar to keep as evidence: 0 neither, 1 the lower; None: not a mark.
+                  typical: int, settings: TraceSettings, after_drops: bool = True) -> int | None:
+    """Which half of a mark's bar to keep: 0 neither, 1 the lower, -1 the upper; None: not a mark.
 
     A mark shows the line through its middle on both sides. A mark drawn
     just before a drop shows the line on its left only, the drop leaving
     the line downwards on its right: it is a mark too when its bar is one
     mark long (``typical``, so not two marks on two levels) and the line on
-    its left is centred on it (:func:`_centred_level_left_of`), and only its
+    its left is centred on it (:func:`_centred_level_beside`), and only its
     upper half is left out, the lower half being possibly drawn over the
     drop's line. Left in, the upper half reads as a drop reaching the line
-    at the mark, from as high above as half a bar. The mirror case (a mark
-    just after a drop, on the lower level, its lower half left out) was
-    tried and left out: on seeds 1-30 and 43-72 of the dashed styles it
-    brought 2 curves within 0.5 % ('dashed colours' A 43, 68) and took 2
-    out (both styles' B 5, 0.38-0.43 % -> 0.72-0.80 %; dense staircases).
+    at the mark, from as high above as half a bar.
+
+    The mirror case, a mark just after a drop (on the lower level, the
+    drop's line reaching the line at the mark from above on its left, the
+    line on its right only), has its lower half left out
+    (:func:`_after_drop`). Left in, the lower half reads as a second drop
+    at the mark, as deep as half a bar: where the next level lies less than
+    half a bar below, the level between was lost ('dashed colours' seed 24
+    arm A, t = 10.5-11.2 months, 0.88 % -> 0.18 %). The bar's top may run
+    on into the drop's line: such a mark is centred half a bar above its
+    lower end (:func:`_bottom_centre`), and may be longer than one mark
+    (seed 21 arm A, centred 1.4 px high: 1.09 % -> 0.26 %). Not on a
+    dotted line (``after_drops`` False): there a drop after the mark does
+    not show as a line beside it, and the lower half may be drawn over it (dotted arm
+    B of 'dashed colours' seeds 5 and 52, 0.43/0.46 % -> 0.87/1.16 %).
     """
     bar_cols, bar_starts, bar_ends = bar
     left, right = int(bar_cols.min()), int(bar_cols.max())
+    one_mark = int(bar_ends.max()) - int(bar_starts.min()) + 1 <= typical + 1
     if not _line_beside(own, centre, left, -1, settings):
-        return None
+        low = max(centre, _bottom_centre(bar, typical))
+        return -1 if after_drops and _after_drop(own, low, left, right, settings) else None
     if _line_beside(own, centre, right, 1, settings):
         return 0
-    one_mark = int(bar_ends.max()) - int(bar_starts.min()) + 1 <= typical + 1
-    centred = _centred_level_left_of(own, centre, left, settings)
-    return 1 if one_mark and centred and _drop_after(own, centre, right, settings) else None
+    centred = _centred_level_beside(own, centre, left, -1, settings)
+    return 1 if one_mark and centred and _drop_beside(own, centre, right, 1, settings) else None
 
 
-def _centred_level_left_of(own: np.ndarray, centre: float, edge: int, settings: TraceSettings) -> bool:
-    """Whether the flat line nearest left of column ``edge`` lies within a pixel of ``centre``.
+def _bottom_centre(bar: tuple[np.ndarray, np.ndarray, np.ndarray], typical: int) -> float:
+    """The centre of a mark's bar from its lower end, half a bar (``typical`` rows) above it."""
+    return float(bar[2].max()) - (typical - 1) / 2
 
-    Flat as in :func:`_line_beside`; its row is coverage-weighted over the
-    line's band. A drop in a staircase of short plateaus passes
-    :func:`_line_beside` on the plateau left of it, whose line lies 1.5-2 px
-    above the drop's middle.
+
+def _after_drop(own: np.ndarray, centre: float, left: int, right: int, settings: TraceSettings) -> bool:
+    """Whether a mark's bar (columns ``left``-``right``) sits on a level just after a drop, none after it.
+
+    A drop reaches the line at ``centre`` from above within 3 columns left
+    of the bar (:func:`_drop_beside`), and the flat line on the bar's right
+    is centred on it, looked for from the second column right of the bar
+    on: the column next to a drop's line on a dashed line, where a dash
+    ends at the corner below it, is the line's anti-aliased edge and passes
+    as flat ('solid and dashed black' seed 5: two drop lines of the '--'
+    arm taken for marks). No drop leaves the line downwards within 3
+    columns right of the bar: then the lower half may be drawn over it.
+    """
+    return (_line_beside(own, centre, right + 1, 1, settings)
+            and _centred_level_beside(own, centre, right + 1, 1, settings)
+            and _drop_beside(own, centre, left, -1, settings)
+            and not _drop_beside(own, centre, right, 1, settings))
+
+
+def _centred_level_beside(own: np.ndarray, centre: float, edge: int, side: int,
+                          settings: TraceSettings) -> bool:
+    """Whether the flat line nearest column ``edge`` on ``side`` (-1 left, 1 right) is centred on ``centre``.
+
+    Within a pixel of it (:func:`_level_row_beside`). A drop in a
+    staircase of short plateaus passes :func:`_line_beside` on the plateau
+    left of it, whose line lies 1.5-2 px above the drop's middle.
+    """
+    row = _level_row_beside(own, centre, edge, side, settings)
+    return row is not None and abs(row - centre) <= 1.0
+
+
+def _level_row_beside(own: np.ndarray, centre: float, edge: int, side: int,
+                      settings: TraceSettings) -> float | None:
+    """Row of the flat line nearest column ``edge`` on ``side`` at the height of ``centre``; ``None``: none.
+
+    Flat as in :func:`_line_beside`, within a dash gap and 2 px of
+    ``edge``; its row is coverage-weighted over the line's band.
     """
     clear = settings.width / 2 + 2
     lo, hi = int(np.floor(centre)), int(np.ceil(centre))
     above, below = round(float(centre - clear)), round(float(centre + clear))
     if above < 0 or below >= own.shape[0]:
-        return False
+        return None
     rows = np.arange(above + 1, below)
-    for col in range(edge - 1, max(edge - settings.dash_gap - 3, -1), -1):
+    cols = edge + side * np.arange(1, settings.dash_gap + 3)
+    for col in cols[(cols >= 0) & (cols < own.shape[1])]:
         if own[lo:hi + 1, col].max() >= 0.5 and own[above, col] < 0.5 and own[below, col] < 0.5:
             weight = own[rows, col]
-            row = float((weight * rows).sum() / weight.sum())
-            return abs(row - centre) <= 1.0
-    return False
+            return float((weight * rows).sum() / weight.sum())
+    return None
 
 
-def _drop_after(own: np.ndarray, centre: float, edge: int, settings: TraceSettings) -> bool:
-    """Whether a drop leaves the line at ``centre`` downwards within 3 columns right of ``edge``.
+def _drop_beside(own: np.ndarray, centre: float, edge: int, side: int, settings: TraceSettings) -> bool:
+    """Whether a drop meets the line at ``centre`` within 3 columns of ``edge`` on ``side``.
 
-    Such a column is inked from the line's middle row to beyond its band below.
+    Right of ``edge`` (``side`` 1) a drop leaving the line downwards, left
+    of it (-1) one reaching it from above: such a column is inked from the
+    line's middle row to beyond its band below (above).
     """
-    first = int(np.floor(centre))
-    last = int(np.round(centre)) + int(np.ceil(settings.width / 2 + 2))
-    if last >= own.shape[0]:
+    reach = int(np.ceil(settings.width / 2 + 2))
+    if side > 0:
+        first, last = int(np.floor(centre)), int(np.round(centre)) + reach
+    else:
+        first, last = int(np.round(centre)) - reach, int(np.ceil(centre))
+    if first < 0 or last >= own.shape[0]:
         return False
-    cols = np.arange(edge + 1, min(edge + 4, own.shape[1]))
+    cols = edge + side * np.arange(1, 4)
+    cols = cols[(cols >= 0) & (cols < own.shape[1])]
     return bool((own[first:last + 1, cols] >= 0.5).all(axis=0).any())
 
 
