@@ -15,10 +15,12 @@ and drops seen only in part split where a second drop may hide; on a '--'
 line, drops that show no ink put midway between the sights of their
 levels: 'dashed colours' arm A within 0.5 % on 24 of seeds 1-30, was 21);
 on a dotted line, drops hidden between two consecutive dots are put midway
-between them (:mod:`synthesis.dotted_drops`); on a long-dash line
-(R's lty = 2, blanks of 4 line widths), the curve in each blank between two
-dashes is one drop midway across it (R 'base bw' arm B within 0.5 % on 8 of
-seeds 4-15, was 2). This module owns the
+between them (:mod:`synthesis.dotted_drops`); on a dashed line, the curve
+in each blank between two dashes is one drop midway across it (R's lty = 2,
+blanks of 4 line widths: R 'base bw' arm B within 0.5 % on 8 of seeds 4-15,
+was 2; matplotlib's '--', blanks of 1.6: 'solid and dashed black' arm B on
+24 of seeds 1-30, was 22, 'dashed colours' arm A on 27, was 25). This
+module owns the
 traced curve (:class:`StepCurve`), the reading of its levels and the rows
 and pixels it covers (:func:`curve_rows`, :func:`curve_zone`).
 """
@@ -58,12 +60,6 @@ from synthesis.step_fit import (
 #: drawing up (arm B of "solid and dashed black", seed 1, t = 4.7 months:
 #: level 0.8 px up, the drop before it 3.8 px early).
 DASHED_READ_WIDER = 3.0
-#: A dash gap (the blank between two dashes' ink) at least this many line
-#: widths long is a long-dash line's, whose blanks hide whole steps: the
-#: curve in them is hedged (:func:`~synthesis.dashed_lines.hedge_dash_gaps`).
-#: R's lty = 2 at lwd = 2 and 110 dpi leaves 3.1-3.3 line widths (7.1-7.4
-#: px, R seeds 4-15); matplotlib's '--' 1.6, left to the fits.
-LONG_DASH_GAP = 2.5
 #: Coverage below which a pixel is paper when reading a line's edges.
 PAPER = 0.2
 
@@ -114,9 +110,8 @@ def steps_from_path(
     its drops hidden between two dots (or mark centres) hedged midway
     (:func:`~synthesis.dotted_drops.hedge_between_dots`), a '--' line's
     drops that show no ink hedged midway between the sights of their levels
-    (:func:`~synthesis.step_fit.hedge_hidden_dashed_drops`) and, on a
-    long-dash line (:data:`LONG_DASH_GAP`), the curve in each blank between
-    two dashes made one drop midway across it
+    (:func:`~synthesis.step_fit.hedge_hidden_dashed_drops`) and the curve
+    in each blank between two dashes made one drop midway across it
     (:func:`~synthesis.dashed_lines.hedge_dash_gaps`), a solid line's
     tall drops beside narrow plateaus and its narrow plateaus tried as two
     (:func:`~synthesis.step_fit.split_merged_plateaus`).
@@ -224,7 +219,7 @@ def steps_from_path(
         else:
             drops = hedge_hidden_dashed_drops(levels, drops, float(last), evidence.own, unknown,
                                               evidence.marks, mark_centres, settings)
-            if settings.gap is not None and settings.gap >= LONG_DASH_GAP * settings.width:
+            if settings.gap is not None:
                 levels, drops = hedge_dash_gaps(levels, drops, float(last), evidence.own, settings)
     else:
         levels, drops = refine_narrow(levels, drops, float(last), fit, unknown, settings)
