@@ -933,6 +933,84 @@ def test_solid_and_dashed_arms_keep_their_identity_before_their_first_crossing()
     assert _error(fig, "A", curves["#000000-solid"]) <= ACCURACY
     assert _error(fig, "B", curves["#000000-dashed"]) <= ACCURACY
 
+
+def test_second_curve_of_a_colour_is_followed_off_a_frame_at_survival_1():
+    """R 'base bw' seed 7: the dashed arm, its gaps longer than those
+    bridged and ending at 28 of 36 months, cost more than the frame at
+    survival 1 (another line, followable at half cost) all the way across:
+    the second path stayed on the frame and one curve was found (arm B
+    37 %). A second path that sees the colour left away from the first in
+    fewer than half of its columns is traced again without the axis lines
+    (now 1.3 %)."""
+    from synthesis.line_evidence import CurveEvidence, TraceSettings
+    from synthesis.step_trace import trace_curves
+
+    own = np.zeros((200, 300), dtype=np.float32)
+    lines = np.zeros(own.shape, dtype=bool)
+    lines[9:12, :] = True  # the frame at survival 1 (row 10)
+    row, x = 10, 0
+    for drop_at in range(20, 300, 20):  # the solid arm: 10 rows down every 20 columns
+        own[row:row + 2, x:drop_at + 2] = 1.0
+        own[row:row + 12, drop_at:drop_at + 2] = 1.0
+        row, x = row + 10, drop_at
+    own[row:row + 2, x:] = 1.0
+    dashed = np.zeros_like(own)
+    row, x = 10, 0
+    for drop_at in range(4, 224, 16):  # the dashed arm: 9 rows down every 16 columns, to column 224
+        dashed[row:row + 2, x:drop_at + 2] = 1.0
+        dashed[row:row + 11, drop_at:drop_at + 2] = 1.0
+        row, x = row + 9, drop_at
+    dashed[row:row + 2, x:224] = 1.0
+    dashed[:, np.arange(300) % 16 >= 10] = 0.0  # 10 px dashes, 6 px gaps (5 px are bridged)
+    own = np.maximum(own, dashed)
+    evidence = CurveEvidence(own=own, mask=own > 0.5, other=np.zeros_like(own), lines=lines)
+    paths, _ = trace_curves(evidence, 10.0, TraceSettings(2.0))
+    # At column 150 the solid arm has dropped 7 times (row 80), the dashed one 10 times (row 100).
+    assert sorted(int(p[150]) for p in paths) == [80, 100]
+
+
+def test_stretch_without_dash_evidence_keeps_the_traced_path_in_one_curve():
+    """Where two curves of one colour run apart but both fully drawn (no
+    gap on either), the dash pattern says nothing and the stretch took the
+    identity of the next one: R 'base bw' seed 7, whose arms cross twice
+    in the first 13 columns, gave the solid arm the dashed one's plateau
+    (0.74 %). The path traced first followed one curve there; it now keeps
+    it (0.03 %); 'solid and dashed black' seed 28 arm B 1.00 -> 0.36 %."""
+    from synthesis.dashed_lines import split_by_dash_pattern
+    from synthesis.line_evidence import TraceSettings
+
+    own = np.zeros((60, 200), dtype=np.float32)
+    # Before column 20 both lines are solid, 15 px apart (a whole dash period of
+    # x + y: the dash phase votes cancel); there the dashed arm drops past the solid one.
+    own[10:12, :21] = 1.0
+    own[25:27, :21] = 1.0
+    own[10:47, 20:22] = 1.0
+    own[25:37, 20:22] = 1.0
+    own[35:37, 20:] = 1.0  # the solid arm
+    own[45:47, 20:] = np.where(np.arange(20, 200) % 15 < 10, 1.0, 0.0)  # the dashed arm
+    upper = np.array([10] * 20 + [35] * 180)
+    lower = np.array([25] * 20 + [45] * 180)
+    traced = np.array([25] * 20 + [35] * 180)  # the solid arm, on the lower envelope at first
+    dashed, solid = split_by_dash_pattern(upper, lower, own, TraceSettings(2.0), traced=traced)
+    assert dashed[[0, 19, 25, 199]].tolist() == [10, 10, 45, 45]
+    assert solid[[0, 19, 25, 199]].tolist() == [25, 25, 35, 35]
+
+
+@pytest.mark.parametrize("seed", [28])
+def test_dashed_arm_keeps_its_first_plateaus_beside_the_solid_one(seed):
+    """'solid and dashed black' seed 28: the dashed arm's first plateau, 3
+    columns long, runs 5 px below the frame beside the solid arm's first
+    drop, both lines drawn; that stretch took the identity of the next one
+    and the dashed arm stayed at survival 1 (arm B 1.00 %, 0.36 % with the
+    traced path kept)."""
+    style = STYLES["solid and dashed black"]
+    fig = render_km_figure(style, default_arms(style, seed=seed))
+    digitized = digitize_curves(load_figure(fig.image), fig.calibration)
+    curves = {c.name: c for c in digitized.curves}
+    assert _error(fig, "A", curves["#000000-solid"]) <= ACCURACY
+    assert _error(fig, "B", curves["#000000-dashed"]) <= ACCURACY
+
+
 def _dashed_rows(on: int, off: int, *, width: int = 2, length: int = 400, split_every: int = 0):
     """A mask with a flat dashed line (``on`` px drawn, ``off`` px not) ``width`` rows tall.
 
