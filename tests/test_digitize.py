@@ -1142,6 +1142,77 @@ def test_mark_just_before_a_drop_is_found_and_its_upper_half_left_out():
     assert 79 not in bars.centres[:, 0].round().astype(int).tolist()
 
 
+def test_marks_are_found_where_short_drops_outnumber_their_bars():
+    """R's lwd = 1 lines: a 1 px staircase has more 5-6 px drops than mark
+    bars, so the most common long run was a drop's and no mark was found
+    (the last mark then read as a final drop; 'base thin' and 'ggplot thin'
+    R seeds 4-15, 12 arms B missed by 0.82-1.12 %). The mark's length is now
+    taken among the runs with the line through their middle on both sides."""
+    from synthesis.censor_marks import find_mark_bars
+    from synthesis.line_evidence import ColumnRuns, CurveEvidence, TraceSettings
+
+    own = np.zeros((120, 200), dtype=np.float32)
+    row, x = 10, 0
+    for drop_at in range(12, 192, 12):  # 15 drops of 5 rows on a 1 px line
+        own[row, x:drop_at + 1] = 1.0
+        own[row:row + 6, drop_at] = 1.0
+        row, x = row + 5, drop_at
+    own[row, x:] = 1.0
+    rows = np.argmax(own, axis=0)
+    marks = (5, 17, 29, 41, 53, 65, 77)  # 7 '+' bars 11 px tall, mid-level
+    for m in marks:
+        own[rows[m] - 5:rows[m] + 6, m] = 1.0
+    mask = own >= 0.5
+    evidence = CurveEvidence(own=own, mask=mask, other=np.zeros_like(own), lines=np.zeros_like(mask))
+    bars = find_mark_bars(evidence, ColumnRuns.of(mask), TraceSettings(1.0))
+    assert sorted(bars.centres[:, 0].round().astype(int).tolist()) == list(marks)
+
+
+def test_the_marks_length_is_centred_among_all_runs_near_the_crossed_ones():
+    """'overlapping arms' seed 1 arm A: the runs crossed in the middle were
+    10 px long 36 times, 11 px once, so that their smoothed counts tied at
+    10 and 11 and 10 was taken; 9 px drops were then taken for marks' bars
+    and 12 px bars missed (0.18 % -> 0.70 %). All long runs (marks beside
+    drops among them) peak at 11 there: the crossed runs only tell which
+    peak is the marks'."""
+    from synthesis.censor_marks import _typical_length
+
+    # The long runs' lengths of that colour (6-29 px), measured.
+    all_counts = [0] * 6 + [34, 30, 9, 7, 61, 19, 9, 6, 7, 4, 0, 0, 1, 1, 0, 0, 0, 1, 0, 0, 1, 1, 1]
+    lengths = np.repeat(np.arange(len(all_counts)), all_counts)
+    crossed = np.repeat([10, 11], [36, 1])
+    assert _typical_length(lengths, near=_typical_length(crossed)) == 11
+    # Drops of 5-6 px outnumbering 12-13 px bars (R's lwd = 1): the crossed runs pick the bars' peak.
+    lengths = np.repeat([5, 6, 12, 13], [40, 30, 8, 6])
+    assert _typical_length(lengths) == 5
+    assert _typical_length(lengths, near=_typical_length(np.repeat([12, 13], [5, 4]))) == 12
+
+
+def test_a_faint_one_pixel_staircase_is_followed_off_a_frame_at_survival_1():
+    """A 1 px line straddling two rows (half coverage each) costs nearly as
+    much per column as a grey frame line at survival 1, and each of its
+    many drops costs more: the cheapest path stayed on the frame ('base
+    thin' R seed 7 arm B, with its marks' bars left out: no curve). A path
+    that sees its colour in fewer than half of the colour's columns is now
+    traced again without the axis lines hiding the curve."""
+    from synthesis.line_evidence import CurveEvidence, TraceSettings
+    from synthesis.step_trace import trace_curves
+
+    own = np.zeros((100, 300), dtype=np.float32)
+    lines = np.zeros(own.shape, dtype=bool)
+    lines[9:11, :] = True  # the frame at survival 1 (row 10)
+    row, x = 10, 0
+    for drop_at in range(8, 292, 8):  # a drop of 2 rows every 8 columns
+        own[row:row + 2, x:drop_at + 1] = 0.5
+        own[row:row + 4, drop_at] = 0.5
+        row, x = row + 2, drop_at
+    own[row:row + 2, x:] = 0.5
+    evidence = CurveEvidence(own=own, mask=own > 0, other=np.zeros_like(own), lines=lines)
+    paths, _ = trace_curves(evidence, 10.0, TraceSettings(1.6))
+    assert len(paths) == 1
+    assert abs(int(paths[0][-1]) - row) <= 1  # the staircase's last level, not the frame
+
+
 def test_mark_just_before_a_dashed_drop_is_not_read_as_one():
     """'solid and dashed black' seed 21, arm B: a mark 2 px before a drop was
     no mark (the line not flat on its right), and its upper half was read as
