@@ -1393,6 +1393,73 @@ def test_crossbar_overhanging_a_drop_is_left_out():
     assert not bars.pixels[19:22, 80:82].any()
 
 
+def _two_marks_around_a_drop(drop_at: int, upper: int, lower: int, blur: float = 0.2) -> np.ndarray:
+    """A 1 px staircase (row 17 to row 22 at ``drop_at``) with '+' marks 13 px tall and wide.
+
+    Marks at ``upper`` on the upper level and ``lower`` on the lower one,
+    six more on flat parts; the bars' columns either side are covered
+    ``blur``, the drop's 0.35 (a drop line wider than a mark's bar).
+    """
+    own = np.zeros((50, 90), dtype=np.float32)
+    own[17, :drop_at + 1] = 1.0
+    own[22, drop_at:] = 1.0
+    for x in (4, 11, upper, lower, 50, 57, 64, 71):
+        row = 17 if x in (4, 11, upper) else 22
+        for side in (-1, 1):
+            own[row - 6:row + 7, x + side] = np.maximum(own[row - 6:row + 7, x + side], blur)
+        own[row, x - 6:x + 7] = 1.0
+        own[row - 6:row + 7, x] = 1.0
+    for side in (-1, 1):
+        own[17:23, drop_at + side] = np.maximum(own[17:23, drop_at + side], 0.35)
+    own[17:23, drop_at] = 1.0
+    return own
+
+
+def _found_bars(own: np.ndarray):
+    from synthesis.censor_marks import find_mark_bars
+    from synthesis.line_evidence import ColumnRuns, CurveEvidence, TraceSettings
+
+    mask = own >= 0.5
+    evidence = CurveEvidence(own=own, mask=mask, other=np.zeros_like(own), lines=np.zeros_like(mask))
+    return find_mark_bars(evidence, ColumnRuns.of(mask), TraceSettings(1.0))
+
+
+def test_crossbar_beyond_the_other_levels_mark_overhangs():
+    """'thin lines' seed 19 arm B: marks on two levels a pixel either side
+    of a 5 px drop, each crossbar overhanging it. A mark's bar across the
+    other level kept the whole crossbar (which of two overhangs cannot be
+    told), and the upper one was followed 6 px past the drop (1.03 %). A
+    Kaplan-Meier curve's marks on the upper level lie before the drop and
+    those on the lower level after it: beyond the lower mark, the upper
+    crossbar overhangs (and before the upper mark, the lower one)."""
+    bars = _found_bars(_two_marks_around_a_drop(drop_at=31, upper=30, lower=31))
+    assert {30, 31} <= set(bars.centres[:, 0].round().astype(int).tolist())
+    assert bars.pixels[17, 33:37].all()  # the upper crossbar beyond the lower mark
+    assert bars.pixels[22, 25:29].all()  # the lower crossbar before the upper mark
+
+
+def test_the_bar_a_hidden_drop_passes_down_has_its_crossbar_overhang_left_out():
+    """'thin lines' seed 34 arm B: marks 5 px apart on two levels, the drop
+    under the lower mark's bar; between them both crossbars show, and the
+    lower one was followed, the drop read 5 px early (0.89 %). The bar the
+    drop passes down has more coverage in its half towards the other level
+    than in the mirror half (the drop line's blurred edges): that mark's
+    crossbar overhangs. With no such difference, both are kept."""
+    bars = _found_bars(_two_marks_around_a_drop(drop_at=30, upper=25, lower=30))
+    assert {25, 30} <= set(bars.centres[:, 0].round().astype(int).tolist())
+    # Columns 27-28: off the blurred edges of both bars (left out with them).
+    assert bars.pixels[22, 27:29].all()  # the lower crossbar, left of its bar
+    assert not bars.pixels[17, 27:29].any()  # the upper one is the line
+    bars = _found_bars(_two_marks_around_a_drop(drop_at=25, upper=25, lower=30))
+    assert bars.pixels[17, 27:29].all()  # the drop under the upper mark: its crossbar overhangs
+    assert not bars.pixels[22, 27:29].any()
+    flat = _two_marks_around_a_drop(drop_at=30, upper=25, lower=30)
+    flat[17:23, [29, 31]] = 0.2  # the drop line no wider than the bar: no telling
+    bars = _found_bars(flat)
+    assert not bars.pixels[17, 27:29].any()
+    assert not bars.pixels[22, 27:29].any()
+
+
 def test_crossbar_of_a_one_pixel_line_off_its_bars_middle_row_is_left_out():
     """A line a pixel wide lies in one row, its marks' bars centred half a
     pixel off it (snapped to pixels apart). The overhanging part of a
