@@ -1242,6 +1242,77 @@ def test_mark_just_before_a_drop_is_found_and_its_upper_half_left_out():
     assert 79 not in bars.centres[:, 0].round().astype(int).tolist()
 
 
+def test_marks_are_found_where_short_drops_outnumber_their_bars():
+    """R's lwd = 1 lines: a 1 px staircase has more 5-6 px drops than mark
+    bars, so the most common long run was a drop's and no mark was found
+    (the last mark then read as a final drop; 'base thin' and 'ggplot thin'
+    R seeds 4-15, 12 arms B missed by 0.82-1.12 %). The mark's length is now
+    taken among the runs with the line through their middle on both sides."""
+    from synthesis.censor_marks import find_mark_bars
+    from synthesis.line_evidence import ColumnRuns, CurveEvidence, TraceSettings
+
+    own = np.zeros((120, 200), dtype=np.float32)
+    row, x = 10, 0
+    for drop_at in range(12, 192, 12):  # 15 drops of 5 rows on a 1 px line
+        own[row, x:drop_at + 1] = 1.0
+        own[row:row + 6, drop_at] = 1.0
+        row, x = row + 5, drop_at
+    own[row, x:] = 1.0
+    rows = np.argmax(own, axis=0)
+    marks = (5, 17, 29, 41, 53, 65, 77)  # 7 '+' bars 11 px tall, mid-level
+    for m in marks:
+        own[rows[m] - 5:rows[m] + 6, m] = 1.0
+    mask = own >= 0.5
+    evidence = CurveEvidence(own=own, mask=mask, other=np.zeros_like(own), lines=np.zeros_like(mask))
+    bars = find_mark_bars(evidence, ColumnRuns.of(mask), TraceSettings(1.0))
+    assert sorted(bars.centres[:, 0].round().astype(int).tolist()) == list(marks)
+
+
+def test_the_marks_length_is_centred_among_all_runs_near_the_crossed_ones():
+    """'overlapping arms' seed 1 arm A: the runs crossed in the middle were
+    10 px long 36 times, 11 px once, so that their smoothed counts tied at
+    10 and 11 and 10 was taken; 9 px drops were then taken for marks' bars
+    and 12 px bars missed (0.18 % -> 0.70 %). All long runs (marks beside
+    drops among them) peak at 11 there: the crossed runs only tell which
+    peak is the marks'."""
+    from synthesis.censor_marks import _typical_length
+
+    # The long runs' lengths of that colour (6-29 px), measured.
+    all_counts = [0] * 6 + [34, 30, 9, 7, 61, 19, 9, 6, 7, 4, 0, 0, 1, 1, 0, 0, 0, 1, 0, 0, 1, 1, 1]
+    lengths = np.repeat(np.arange(len(all_counts)), all_counts)
+    crossed = np.repeat([10, 11], [36, 1])
+    assert _typical_length(lengths, near=_typical_length(crossed)) == 11
+    # Drops of 5-6 px outnumbering 12-13 px bars (R's lwd = 1): the crossed runs pick the bars' peak.
+    lengths = np.repeat([5, 6, 12, 13], [40, 30, 8, 6])
+    assert _typical_length(lengths) == 5
+    assert _typical_length(lengths, near=_typical_length(np.repeat([12, 13], [5, 4]))) == 12
+
+
+def test_a_faint_one_pixel_staircase_is_followed_off_a_frame_at_survival_1():
+    """A 1 px line straddling two rows (half coverage each) costs nearly as
+    much per column as a grey frame line at survival 1, and each of its
+    many drops costs more: the cheapest path stayed on the frame ('base
+    thin' R seed 7 arm B, with its marks' bars left out: no curve). A path
+    that sees its colour in fewer than half of the colour's columns is now
+    traced again without the axis lines hiding the curve."""
+    from synthesis.line_evidence import CurveEvidence, TraceSettings
+    from synthesis.step_trace import trace_curves
+
+    own = np.zeros((100, 300), dtype=np.float32)
+    lines = np.zeros(own.shape, dtype=bool)
+    lines[9:11, :] = True  # the frame at survival 1 (row 10)
+    row, x = 10, 0
+    for drop_at in range(8, 292, 8):  # a drop of 2 rows every 8 columns
+        own[row:row + 2, x:drop_at + 1] = 0.5
+        own[row:row + 4, drop_at] = 0.5
+        row, x = row + 2, drop_at
+    own[row:row + 2, x:] = 0.5
+    evidence = CurveEvidence(own=own, mask=own > 0, other=np.zeros_like(own), lines=lines)
+    paths, _ = trace_curves(evidence, 10.0, TraceSettings(1.6))
+    assert len(paths) == 1
+    assert abs(int(paths[0][-1]) - row) <= 1  # the staircase's last level, not the frame
+
+
 def test_mark_just_before_a_dashed_drop_is_not_read_as_one():
     """'solid and dashed black' seed 21, arm B: a mark 2 px before a drop was
     no mark (the line not flat on its right), and its upper half was read as
@@ -1276,6 +1347,36 @@ def test_drop_beside_a_mark_is_not_cut_with_the_mark():
     assert bars.pixels[33:36, 81].all() and bars.pixels[41:44, 81].all()
     assert bars.pixels[41:44, 80].all()  # below the level the column is the mark's edge
     assert bars.pixels[15:18, 9].all()  # a mark's edge column on a level is left out
+
+
+def test_drop_beside_a_mark_within_its_bar_is_kept_on_a_solid_line():
+    """A drop in the column beside a mark's bar that ends within the bar
+    (a 5 px drop beside a 13 px bar) was left out with the bar's blurred
+    edge ('thin lines' seeds 25 and 39 arm A, 0.87 % and 1.12 %: a drop
+    read 6 px early, a 7 px plateau lost). A bar's edge is
+    alike on both sides of the line it crosses, a drop fills one side: that
+    side is now kept when the other is paper. Not on a dashed line (a
+    measured dash gap), whose levels may lie in a gap ('base bw' R seed 1
+    arm B, 0.25 % -> 1.01 % when kept there)."""
+    from synthesis.censor_marks import find_mark_bars
+    from synthesis.line_evidence import ColumnRuns, CurveEvidence, TraceSettings
+
+    own = np.zeros((50, 90), dtype=np.float32)
+    own[17, :32] = 1.0
+    own[17:23, 31] = 1.0  # a 5 px drop in the column after the mark at 30
+    own[22, 31:] = 1.0
+    for x in (4, 11, 30, 50, 57, 64, 71):
+        row = 17 if x <= 30 else 22
+        own[row - 6:row + 7, x] = 1.0  # '+' marks 13 px tall and wide
+        own[row, x - 6:x + 7] = 1.0
+    mask = own >= 0.5
+    evidence = CurveEvidence(own=own, mask=mask, other=np.zeros_like(own), lines=np.zeros_like(mask))
+    bars = find_mark_bars(evidence, ColumnRuns.of(mask), TraceSettings(1.0))
+    assert 30 in bars.centres[:, 0].round().astype(int).tolist()
+    assert not bars.pixels[19:23, 31].any()  # the drop
+    assert bars.pixels[19:24, 29].all()  # the bar's edge column on the other side is left out
+    dashed = find_mark_bars(evidence, ColumnRuns.of(mask), TraceSettings(1.0, gap=4.0))
+    assert dashed.pixels[19:23, 31].all()
 
 
 @pytest.mark.parametrize("seed", [18, 23])
@@ -1436,6 +1537,73 @@ def test_crossbar_overhanging_a_drop_is_left_out():
     bars = bars_of(dashed)
     assert 76 in bars.centres[:, 0].round().astype(int).tolist()
     assert not bars.pixels[19:22, 80:82].any()
+
+
+def _two_marks_around_a_drop(drop_at: int, upper: int, lower: int, blur: float = 0.2) -> np.ndarray:
+    """A 1 px staircase (row 17 to row 22 at ``drop_at``) with '+' marks 13 px tall and wide.
+
+    Marks at ``upper`` on the upper level and ``lower`` on the lower one,
+    six more on flat parts; the bars' columns either side are covered
+    ``blur``, the drop's 0.35 (a drop line wider than a mark's bar).
+    """
+    own = np.zeros((50, 90), dtype=np.float32)
+    own[17, :drop_at + 1] = 1.0
+    own[22, drop_at:] = 1.0
+    for x in (4, 11, upper, lower, 50, 57, 64, 71):
+        row = 17 if x in (4, 11, upper) else 22
+        for side in (-1, 1):
+            own[row - 6:row + 7, x + side] = np.maximum(own[row - 6:row + 7, x + side], blur)
+        own[row, x - 6:x + 7] = 1.0
+        own[row - 6:row + 7, x] = 1.0
+    for side in (-1, 1):
+        own[17:23, drop_at + side] = np.maximum(own[17:23, drop_at + side], 0.35)
+    own[17:23, drop_at] = 1.0
+    return own
+
+
+def _found_bars(own: np.ndarray):
+    from synthesis.censor_marks import find_mark_bars
+    from synthesis.line_evidence import ColumnRuns, CurveEvidence, TraceSettings
+
+    mask = own >= 0.5
+    evidence = CurveEvidence(own=own, mask=mask, other=np.zeros_like(own), lines=np.zeros_like(mask))
+    return find_mark_bars(evidence, ColumnRuns.of(mask), TraceSettings(1.0))
+
+
+def test_crossbar_beyond_the_other_levels_mark_overhangs():
+    """'thin lines' seed 19 arm B: marks on two levels a pixel either side
+    of a 5 px drop, each crossbar overhanging it. A mark's bar across the
+    other level kept the whole crossbar (which of two overhangs cannot be
+    told), and the upper one was followed 6 px past the drop (1.03 %). A
+    Kaplan-Meier curve's marks on the upper level lie before the drop and
+    those on the lower level after it: beyond the lower mark, the upper
+    crossbar overhangs (and before the upper mark, the lower one)."""
+    bars = _found_bars(_two_marks_around_a_drop(drop_at=31, upper=30, lower=31))
+    assert {30, 31} <= set(bars.centres[:, 0].round().astype(int).tolist())
+    assert bars.pixels[17, 33:37].all()  # the upper crossbar beyond the lower mark
+    assert bars.pixels[22, 25:29].all()  # the lower crossbar before the upper mark
+
+
+def test_the_bar_a_hidden_drop_passes_down_has_its_crossbar_overhang_left_out():
+    """'thin lines' seed 34 arm B: marks 5 px apart on two levels, the drop
+    under the lower mark's bar; between them both crossbars show, and the
+    lower one was followed, the drop read 5 px early (0.89 %). The bar the
+    drop passes down has more coverage in its half towards the other level
+    than in the mirror half (the drop line's blurred edges): that mark's
+    crossbar overhangs. With no such difference, both are kept."""
+    bars = _found_bars(_two_marks_around_a_drop(drop_at=30, upper=25, lower=30))
+    assert {25, 30} <= set(bars.centres[:, 0].round().astype(int).tolist())
+    # Columns 27-28: off the blurred edges of both bars (left out with them).
+    assert bars.pixels[22, 27:29].all()  # the lower crossbar, left of its bar
+    assert not bars.pixels[17, 27:29].any()  # the upper one is the line
+    bars = _found_bars(_two_marks_around_a_drop(drop_at=25, upper=25, lower=30))
+    assert bars.pixels[17, 27:29].all()  # the drop under the upper mark: its crossbar overhangs
+    assert not bars.pixels[22, 27:29].any()
+    flat = _two_marks_around_a_drop(drop_at=30, upper=25, lower=30)
+    flat[17:23, [29, 31]] = 0.2  # the drop line no wider than the bar: no telling
+    bars = _found_bars(flat)
+    assert not bars.pixels[17, 27:29].any()
+    assert not bars.pixels[22, 27:29].any()
 
 
 def test_crossbar_of_a_one_pixel_line_off_its_bars_middle_row_is_left_out():
