@@ -149,26 +149,15 @@ def trace_curves(
     gaps like a dashed line or sees its colour in fewer than half of the
     colour's columns (:func:`_misses_its_colour`: it stayed on the frame
     above a dotted line): bridging would also fill the notches of a
-    thick solid staircase. A path that still sees its colour in fewer
-    than half of the colour's columns followed a grey line drawn at
-    survival 1 (R's frame), not the curve: it is traced again with the axis
-    lines not counted as hiding the curve. A 1 px line that straddles two
-    rows costs nearly as much per column as a hidden line (0.47 against
-    0.59 for 'base thin' R seed 7 arm B), and its drops cost more: the
-    censor marks' bars left out tipped the balance (no curve; 0.05 % when
-    traced again). When
+    thick solid staircase. When
     the colour has ink away from that path over
     :data:`MIN_SECOND_CURVE_SHARE` of the width, a second path is traced
     with the first one's line counted as another curve's (followable, never
     preferred), so it takes a second line where there is one and shares the
     first elsewhere; away from the first line, dash gaps are bridged for it.
-    A second path that sees the ink left away from the first line in fewer
-    than half of its columns (:func:`_misses_its_colour`) ran along the
-    frame at survival 1, which costs half a missing line per column and no
-    drops: it is traced again with the axis lines not counted as hiding the
-    curve (R 'base bw' seed 7: a dashed arm whose gaps are longer than those
-    bridged, ending at 28 of 36 months, was not found, arm B 37 %; 1.3 %).
-    If the two part for long enough (:func:`_two_curves`), their upper and
+    Either path, if it still sees its ink in fewer than half of the columns
+    that hold it, ran along the frame and is traced again without it
+    (:func:`_retraced_off_the_frame`). If the two part for long enough (:func:`_two_curves`), their upper and
     lower envelopes are sorted into two curves by
     :func:`~synthesis.dashed_lines.split_by_dash_pattern`.
 
@@ -185,9 +174,7 @@ def trace_curves(
     if looks_dashed(first, evidence, settings) or _misses_its_colour(first, evidence, settings):
         bridged = bridged_coverage(evidence, settings)
         first = trace_path(evidence, start_row, settings, coverage=bridged)
-    if _misses_its_colour(first, evidence, settings):
-        first = trace_path(replace(evidence, lines=np.zeros_like(evidence.lines)), start_row, settings,
-                           coverage=bridged)
+    first = _retraced_off_the_frame(first, evidence, start_row, settings, bridged)
     zone = path_zone(first, evidence.own.shape, settings)
     away = (evidence.mask & ~zone).any(axis=0).sum()
     if away < MIN_SECOND_CURVE_SHARE * first.size:
@@ -202,10 +189,7 @@ def trace_curves(
     )
     away_coverage = np.where(zone, 0.0, bridged)
     second = trace_path(rest, start_row, settings, coverage=away_coverage, lowest=True)
-    if _misses_its_colour(second, rest, settings):
-        # It ran along the frame, not along the ink away from the first line.
-        rest = replace(rest, lines=np.zeros_like(rest.lines))
-        second = trace_path(rest, start_row, settings, coverage=away_coverage, lowest=True)
+    second = _retraced_off_the_frame(second, rest, start_row, settings, away_coverage, lowest=True)
     upper, lower = np.minimum(first, second), np.maximum(first, second)
     if not _two_curves(upper, lower, evidence, settings):
         return [first], bridged
@@ -237,6 +221,27 @@ def evidence_per_curve(evidence: CurveEvidence, paths: list[np.ndarray], bridged
             cover_marks=evidence.cover_marks,
         ), np.where(others, 0.0, bridged)))
     return apart
+
+
+def _retraced_off_the_frame(path: np.ndarray, evidence: CurveEvidence, start_row: float,
+                            settings: TraceSettings, coverage: np.ndarray, *, lowest: bool = False) -> np.ndarray:
+    """The path, traced again with the axis lines not hiding the curve if it missed its colour.
+
+    A path that sees its ink in fewer than half of the columns holding it
+    (:func:`_misses_its_colour`) followed a line drawn at survival 1 (R's
+    frame), not the curve: the frame costs only half a missing line per
+    column and no drops. A 1 px line that straddles two rows costs nearly
+    as much per column as a hidden line (0.47 against 0.59 for 'base thin'
+    R seed 7 arm B), and its drops more once the censor marks' bars are
+    left out (no curve; 0.05 % traced again). A second path ran along it
+    instead of a dashed arm whose gaps are longer than those bridged
+    (R 'base bw' seed 7, an arm ending at 28 of 36 months: not found, arm B
+    37 %; 1.3 % traced again).
+    """
+    if not _misses_its_colour(path, evidence, settings):
+        return path
+    return trace_path(replace(evidence, lines=np.zeros_like(evidence.lines)), start_row, settings,
+                      coverage=coverage, lowest=lowest)
 
 
 def _misses_its_colour(path: np.ndarray, evidence: CurveEvidence, settings: TraceSettings) -> bool:
