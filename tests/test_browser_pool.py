@@ -22,17 +22,23 @@ def wait_pooled_change(page, before: str) -> None:
     wait_rendered(page)
 
 
-def choose(page, label: str, option: str) -> None:
+def choose(page, label: str, option: str, *, kept: bool = True) -> None:
     """Pick the first choice containing ``option`` in the (multi)select box labelled ``label``.
 
     The choice is typed as a filter and clicked in the list. Pressing Enter instead could
     come before the filtered list had opened, and then no choice was made (the likely cause
     of one timeout of the story test); the box must show ``option`` before going on.
+    A box that acts on the choice and clears itself ("Reopen a saved figure") is not
+    ``kept``: it may be empty again before it is looked at, so the caller waits for what
+    the choice did instead.
     """
     box = page.get_by_label(label, exact=True)
     box.click()
     box.fill(option)
     page.get_by_role("option").filter(has_text=option).first.click()
+    if not kept:
+        wait_rendered(page)
+        return
     # A select box shows its choice as the input's value, a multiselect as a tag beside it.
     widget = page.locator('[data-testid="stSelectbox"], [data-testid="stMultiSelect"]').filter(has=box)
     page.wait_for_function(

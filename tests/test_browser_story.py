@@ -155,7 +155,7 @@ def test_reviewer_work_survives_closing_the_browser_and_restarting_the_server(br
     assert shown["quote"].iloc[0] == _new_study()[1].loc[0, "quote"]
 
     go(page, url, "digitize")
-    choose(page, "Reopen a saved figure", path.name)
+    choose(page, "Reopen a saved figure", path.name, kept=False)  # the caption below shows it reopened
     page.get_by_text(f"saved in the project {PROJECT} as '{path.name}'").wait_for(timeout=TIMEOUT)
     page.get_by_text("Extracted step corners").wait_for(timeout=TIMEOUT)
     assert page.locator('[data-testid="stExpander"]').filter(has_text="Arm 1").count() == 1
