@@ -1323,6 +1323,24 @@ def test_mark_just_before_a_dashed_drop_is_not_read_as_one():
     assert _error(fig, "B", _match(fig, digitized)["B"]) <= ACCURACY
 
 
+def _step_beside_a_mark(upper: int, lower: int, bar: tuple[int, int]):
+    """Evidence of a 3 px line: a level at row ``upper`` up to a drop at column
+    79 to a level at row ``lower`` (a '+' crossbar reaching left to column 76),
+    '|' marks 11 px tall on the upper level, and a mark's bar over the rows
+    ``bar`` a column after the drop."""
+    from synthesis.line_evidence import CurveEvidence
+
+    own = np.zeros((60, 120), dtype=np.float32)
+    own[upper - 1:upper + 2, :81] = 1.0
+    own[upper - 1:lower + 2, 78:81] = 1.0
+    own[lower - 1:lower + 2, 76:] = 1.0
+    for x in (10, 20, 30, 40, 50, 60):
+        own[upper - 5:upper + 6, x] = 1.0
+    own[bar[0]:bar[1], 81] = 1.0
+    mask = own >= 0.5
+    return CurveEvidence(own=own, mask=mask, other=np.zeros_like(own), lines=np.zeros_like(mask))
+
+
 def test_drop_beside_a_mark_is_not_cut_with_the_mark():
     """A mark's bar is left out a column either way (its blurred edges); a
     drop drawn in that column used to be cut with it and end short of its
@@ -1330,18 +1348,10 @@ def test_drop_beside_a_mark_is_not_cut_with_the_mark():
     the mark by more than half a bar; a mark's own edge column is still
     left out."""
     from synthesis.censor_marks import find_mark_bars
-    from synthesis.line_evidence import ColumnRuns, CurveEvidence, TraceSettings
+    from synthesis.line_evidence import ColumnRuns, TraceSettings
 
-    own = np.zeros((60, 120), dtype=np.float32)
-    own[19:22, :81] = 1.0  # the upper level, 3 px wide, centre row 20
-    own[19:40, 78:81] = 1.0  # a drop at column 79 ...
-    own[37:40, 76:] = 1.0  # ... to the level at row 38, a '+' crossbar reaching left
-    for x in (10, 20, 30, 40, 50, 60):
-        own[15:26, x] = 1.0  # '|' marks 11 px tall on the upper level
-    own[33:44, 81] = 1.0  # a mark a column after the drop
-    mask = own >= 0.5
-    evidence = CurveEvidence(own=own, mask=mask, other=np.zeros_like(own), lines=np.zeros_like(mask))
-    bars = find_mark_bars(evidence, ColumnRuns.of(mask), TraceSettings(3.0))
+    evidence = _step_beside_a_mark(upper=20, lower=38, bar=(33, 44))
+    bars = find_mark_bars(evidence, ColumnRuns.of(evidence.mask), TraceSettings(3.0))
     assert 81 in bars.centres[:, 0].round().astype(int).tolist()
     assert not bars.pixels[30:37, 80].any()  # the drop runs on down to its level
     assert bars.pixels[33:36, 81].all() and bars.pixels[41:44, 81].all()
@@ -1823,24 +1833,16 @@ def test_mark_just_after_a_drop_is_found_and_its_lower_half_left_out():
     is a mark and only its lower half is left out: the upper half may lie
     over the drop's line. Not on a dotted line (``after_drops`` False)."""
     from synthesis.censor_marks import _half_to_keep, find_mark_bars
-    from synthesis.line_evidence import ColumnRuns, CurveEvidence, TraceSettings
+    from synthesis.line_evidence import ColumnRuns, TraceSettings
 
-    own = np.zeros((60, 120), dtype=np.float32)
-    own[21:24, :81] = 1.0  # the upper level, 3 px wide, centre row 22
-    own[21:28, 78:81] = 1.0  # a drop at column 79 ...
-    own[25:28, 76:] = 1.0  # ... to the level at row 26, a '+' crossbar reaching left
-    for x in (10, 20, 30, 40, 50, 60):
-        own[17:28, x] = 1.0  # '|' marks 11 px tall on the upper level
-    own[21:32, 81] = 1.0  # the '+' mark's bar, a column after the drop
-    mask = own >= 0.5
-    evidence = CurveEvidence(own=own, mask=mask, other=np.zeros_like(own), lines=np.zeros_like(mask))
+    evidence = _step_beside_a_mark(upper=22, lower=26, bar=(21, 32))  # the '+' mark's bar
     settings = TraceSettings(3.0)
-    bars = find_mark_bars(evidence, ColumnRuns.of(mask), settings)
+    bars = find_mark_bars(evidence, ColumnRuns.of(evidence.mask), settings)
     assert 81 in bars.centres[:, 0].round().astype(int).tolist()
     assert bars.pixels[29:32, 81].all() and not bars.pixels[21:25, 81].any()
     bar = (np.array([81]), np.array([21]), np.array([31]))
-    assert _half_to_keep(own, bar, 26.0, 11, settings) == -1
-    assert _half_to_keep(own, bar, 26.0, 11, settings, after_drops=False) is None
+    assert _half_to_keep(evidence.own, bar, 26.0, 11, settings) == -1
+    assert _half_to_keep(evidence.own, bar, 26.0, 11, settings, after_drops=False) is None
 
 
 def test_dotted_colour_is_told_from_dashed_before_tracing():
