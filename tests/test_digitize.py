@@ -1871,3 +1871,43 @@ def test_dashed_mark_just_after_a_drop(seed):
     fig = render_km_figure(style, default_arms(style, seed=seed))
     digitized = digitize_curves(load_figure(fig.image), fig.calibration)
     assert _error(fig, "A", _match(fig, digitized)["A"]) <= ACCURACY
+
+
+def test_crossbar_arm_over_the_lower_level_beside_a_hidden_drop_is_left_out():
+    """A '+' mark on a plateau narrower than itself hides the drop under its
+    bar; its crossbar's right arm runs on over the lower level less than
+    half a bar below, so that neither the line nor a drop line shows beside
+    the bar and it is no mark. The arm used to be followed as the line and
+    the drop put at its end; now, on a dashed line, the arm's runs over the
+    lower level are left out, the bar and the lower level kept. Not on a
+    solid line, where the run below may be a lower mark's arm."""
+    from synthesis.censor_marks import find_mark_bars
+    from synthesis.line_evidence import ColumnRuns, CurveEvidence, TraceSettings
+
+    def marks_on(dashes: np.ndarray, gap: float | None):
+        own = np.zeros((40, 110), dtype=np.float32)
+        own[19:22, :77] = dashes[:77]  # the upper level, 3 px wide, centre row 20, and the arm to column 76
+        for x in (4, 19, 34, 49):
+            own[15:26, x:x + 2] = 1.0  # '|' marks 11 px tall on the upper level
+        own[15:26, 70:72] = 1.0  # the mark's bar, the drop under it at column 71
+        own[23:26, 71:] = dashes[71:]  # the lower level, centre row 24 (4 px below: less than half a bar)
+        mask = own >= 0.5
+        evidence = CurveEvidence(own=own, mask=mask, other=np.zeros_like(own), lines=np.zeros_like(mask))
+        return find_mark_bars(evidence, ColumnRuns.of(mask), TraceSettings(3.0, gap)).pixels
+
+    columns = np.arange(110)
+    dashed = marks_on((columns % 15 < 11) | ((columns >= 60) & (columns < 95)), 4.0)
+    assert dashed[19:22, 72:77].all()
+    assert not dashed[23:26, 72:].any() and not dashed[15:26, 70:72].any()
+    assert not marks_on(np.ones(110, dtype=bool), None)[19:22, 72:77].any()
+
+
+def test_dashed_marks_on_a_plateau_narrower_than_a_mark():
+    """'dashed colours' seed 2 arm A: three '+' marks on a 4 px plateau at
+    t = 11.4-11.6 months, its drop under their bars; their crossbar's right
+    arm, followed over the lower level, put the drop 3 px late (0.58 %
+    before, 0.29 % now)."""
+    style = STYLES["dashed colours"]
+    fig = render_km_figure(style, default_arms(style, seed=2))
+    digitized = digitize_curves(load_figure(fig.image), fig.calibration)
+    assert _error(fig, "A", _match(fig, digitized)["A"]) <= ACCURACY
