@@ -542,21 +542,10 @@ def _line_beside(own: np.ndarray, centre: float, edge: int, side: int, settings:
     """Whether a flat line at ``centre`` shows within a dash gap beside column ``edge``.
 
     Flat: covering the centre row and with paper just above and below, which
-    the bar of a neighbouring mark or a drop line does not have.
+    the bar of a neighbouring mark or a drop line does not have
+    (:func:`_level_row_beside` finds it).
     """
-    # Bars and crossbars are snapped to pixels separately: a pixel either way.
-    clear = settings.width / 2 + 2
-    lo, hi = int(np.floor(centre)), int(np.ceil(centre))
-    above, below = round(float(centre - clear)), round(float(centre + clear))
-    if above < 0 or below >= own.shape[0]:
-        return False
-    reach = settings.dash_gap + 2
-    cols = np.arange(edge + side, edge + side * (reach + 1), side)
-    cols = cols[(cols >= 0) & (cols < own.shape[1])]
-    if cols.size == 0:
-        return False
-    flat = (own[lo:hi + 1, cols].max(axis=0) >= 0.5) & (own[above, cols] < 0.5) & (own[below, cols] < 0.5)
-    return bool(flat.any())
+    return _level_row_beside(own, centre, edge, side, settings) is not None
 
 
 def _half_to_keep(own: np.ndarray, bar: tuple[np.ndarray, np.ndarray, np.ndarray], centre: float,
@@ -655,8 +644,7 @@ def _after_drop(own: np.ndarray, centre: float, left: int, right: int, settings:
     arm taken for marks). No drop leaves the line downwards within 3
     columns right of the bar: then the lower half may be drawn over it.
     """
-    return (_line_beside(own, centre, right + 1, 1, settings)
-            and _centred_level_beside(own, centre, right + 1, 1, settings)
+    return (_centred_level_beside(own, centre, right + 1, 1, settings)
             and _drop_beside(own, centre, left, -1, settings)
             and not _drop_beside(own, centre, right, 1, settings))
 
@@ -677,21 +665,23 @@ def _level_row_beside(own: np.ndarray, centre: float, edge: int, side: int,
                       settings: TraceSettings) -> float | None:
     """Row of the flat line nearest column ``edge`` on ``side`` at the height of ``centre``; ``None``: none.
 
-    Flat as in :func:`_line_beside`, within a dash gap and 2 px of
-    ``edge``; its row is coverage-weighted over the line's band.
+    Flat as in :func:`_line_beside`, looked for within a dash gap and 2 px
+    of ``edge``; its row is coverage-weighted over the line's band.
     """
+    # Bars and crossbars are snapped to pixels separately: a pixel either way.
     clear = settings.width / 2 + 2
     lo, hi = int(np.floor(centre)), int(np.ceil(centre))
     above, below = round(float(centre - clear)), round(float(centre + clear))
     if above < 0 or below >= own.shape[0]:
         return None
-    rows = np.arange(above + 1, below)
     cols = edge + side * np.arange(1, settings.dash_gap + 3)
-    for col in cols[(cols >= 0) & (cols < own.shape[1])]:
-        if own[lo:hi + 1, col].max() >= 0.5 and own[above, col] < 0.5 and own[below, col] < 0.5:
-            weight = own[rows, col]
-            return float((weight * rows).sum() / weight.sum())
-    return None
+    cols = cols[(cols >= 0) & (cols < own.shape[1])]
+    flat = (own[lo:hi + 1, cols].max(axis=0, initial=0.0) >= 0.5) & (own[above, cols] < 0.5) & (own[below, cols] < 0.5)
+    if not flat.any():
+        return None
+    rows = np.arange(above + 1, below)
+    weight = own[rows, cols[np.argmax(flat)]]
+    return float((weight * rows).sum() / weight.sum())
 
 
 def _drop_beside(own: np.ndarray, centre: float, edge: int, side: int, settings: TraceSettings) -> bool:

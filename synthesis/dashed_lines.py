@@ -496,12 +496,14 @@ def _keep_traced(states: list[int], stretches: list[tuple[int, int]], silent: np
     is hidden (on the frame at survival 1) or blank is not silent: the
     traced path may leave a curve hidden there for the other's ink
     ('solid and dashed black' seed 44, arm A: 1.43 % if it were kept).
-    Arm B of 'solid and dashed black', seeds 1-30: seed 28 1.00 -> 0.36 %,
-    seed 7 0.29 -> 0.51 % (the fit of a 3 px level beside the solid arm's
-    drops), the others unchanged; seeds 43-72: seed 54 0.62 -> 0.48 % (arm
-    A 0.25 -> 0.11 %), the others unchanged; held-out seeds 31-42: seed 37
-    0.52 -> 1.01 %, the others unchanged. R 'base bw' seed 25 (a
-    held-out R figure): 0.61 / 0.61 -> 0.05 / 0.29 % on arms A / B.
+    With the dash blanks hedged (:func:`hedge_dash_gaps`), 'solid and
+    dashed black' seeds 1-42: arm B seed 28 0.65 -> 0.34 %, no other curve
+    changed by more than 0.05 % of the axis; seeds 43-72: seed 54 arm A
+    0.25 -> 0.11 %, arm B 0.62 -> 0.48 %, seed 55 arm B 1.00 -> 0.77 %.
+    (Before that hedge, arm B seed 7 went 0.29 -> 0.51 % and seed 37 0.52
+    -> 1.01 %; with it both are unchanged, at 0.16 % and 0.52 %.) R 'base
+    bw' seed 25 (a held-out R figure): 0.61 / 0.61 -> 0.05 / 0.29 % on
+    arms A / B.
     """
     on_upper = np.array([np.mean(traced[a:b + 1] == upper[a:b + 1]) >= 0.5 for a, b in stretches])
     sizes = np.array([b - a + 1 for a, b in stretches])
