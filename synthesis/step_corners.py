@@ -33,6 +33,7 @@ import numpy as np
 
 from synthesis.dashed_lines import (
     bridge_drop_corners,
+    drops_on_dashes,
     hedge_dash_gaps,
     looks_dashed,
     looks_dotted,
@@ -112,7 +113,9 @@ def steps_from_path(
     its drops hidden between two dots (or mark centres) hedged midway
     (:func:`~synthesis.dotted_drops.hedge_between_dots`), a '--' line's
     drops that show no ink hedged midway between the sights of their levels
-    (:func:`~synthesis.step_fit.hedge_hidden_dashed_drops`) and the curve
+    (:func:`~synthesis.step_fit.hedge_hidden_dashed_drops`), its drops
+    moved where the dash pattern drawn along the staircase meets a line
+    (:func:`~synthesis.dashed_lines.drops_on_dashes`) and the curve
     in each blank between two dashes made one drop midway across it
     (:func:`~synthesis.dashed_lines.hedge_dash_gaps`), a solid line's
     tall drops beside narrow plateaus and its narrow plateaus tried as two
@@ -224,6 +227,7 @@ def steps_from_path(
             drops = hedge_hidden_dashed_drops(levels, drops, float(last), evidence.own, unknown,
                                               evidence.marks, mark_centres, settings)
             if settings.gap is not None:
+                drops = drops_on_dashes(levels, drops, float(last), evidence.own, unknown, settings)
                 levels, drops = hedge_dash_gaps(levels, drops, float(last), evidence.own, settings)
     else:
         levels, drops = refine_narrow(levels, drops, float(last), fit, unknown, settings)
