@@ -448,6 +448,35 @@ def test_hedge_hidden_dashed_drops_reads_censor_marks():
     assert _hedged(drop_line, marks) == [52.0]
 
 
+def test_split_half_seen_drops_on_a_long_dash_line_skips_a_marks_bar_end():
+    """A drop fitted at column 30 (rows 10 to 30, 3 px line) whose only ink
+    between the levels is one pixel under a censor mark's removed pixels
+    (its vertical bar meeting the level below): on a ':' line that may be the
+    drop's last dot, and the drop is split; on a '--' line, whose marks'
+    bars meet the line drawn, it is the bar's end and the drop stays one
+    (R 'base bw' seed 7 arm B, t = 16.7: split at the bar of the mark on the
+    level below, 1.28 % in that half month; one drop then hedged midway
+    between the marks, 0.5 %)."""
+    from synthesis.line_evidence import TraceSettings
+    from synthesis.step_fit import split_half_seen_drops
+
+    own = np.zeros((40, 60), dtype=np.float32)
+    own[9:12, :20] = 1.0
+    own[29:32, 26:] = 1.0
+    own[28, 30] = 1.0  # the bar's end beside the level's line
+    marks = np.zeros(own.shape, dtype=bool)
+    marks[22:28, 29:32] = True
+    unknown = marks.copy()
+
+    def split(long_dashes: bool) -> list[float]:
+        levels, drops = split_half_seen_drops(np.array([10.0, 30.0]), np.array([30.0]), own, unknown,
+                                              marks, TraceSettings(3.0), long_dashes=long_dashes)
+        return drops.tolist()
+
+    assert len(split(long_dashes=False)) == 2
+    assert split(long_dashes=True) == [30.0]
+
+
 def test_hedge_hidden_dashed_drops_side_by_side_marks():
     """Ink as wide as a drop's line beside a mark's removed pixels keeps the
     fitted drop (a drop drawn beside one mark), but not beside the wider
@@ -1673,6 +1702,21 @@ def test_run_along_crossbars_a_pixel_off_the_line_is_no_step():
     assert w.tolist() == [5, 4, 6] and k.all()
     assert _fold_crossbar_runs(np.array([10.0, 20.1, 21.0]), weights, keep, path, starts, ends,
                                None)[1].all()
+
+
+def test_run_along_crossbars_on_a_dashed_line_is_no_step():
+    """Arm A, seed 21, 'dashed colours' ('--' line): after the drop at
+    t = 17.39 the path ran on the crossbars of the marks at t = 17.40-17.57,
+    0.6 px above the level, and was read as a step of its own until
+    t = 17.58 (0.26 % at t = 16.8-18.2). Folded into the level as on a solid
+    line (:func:`synthesis.step_corners._fold_crossbar_runs`, now on every
+    line but a dotted one): one level from the drop to t = 18.27 (0.16 %)."""
+    style = STYLES["dashed colours"]
+    fig = render_km_figure(style, default_arms(style, seed=21))
+    digitized = digitize_curves(load_figure(fig.image), fig.calibration)
+    points = _match(fig, digitized)["A"].points
+    # No corner between the drop and t = 18.2.
+    assert points[(points.time > 17.45) & (points.time < 18.2)].empty, points
 
 
 def test_touching_marks_after_a_drop_leave_no_step_a_pixel_tall():
