@@ -793,7 +793,12 @@ def hedge_hidden_dashed_drops(levels: np.ndarray, drops: np.ndarray, end: float,
     8, arm B) and 13.5 months ('dashed colours' seed 21, arm A) came within
     0.5 % (the curves miss elsewhere); held-out seeds 31-42: arm B of
     'solid and dashed black' 7 -> 8 (seed 32, 0.93 -> 0.30 %), arm A of
-    'dashed colours' 9 -> 9, no curve worse.
+    'dashed colours' 9 -> 9, no curve worse. The curve's first level is
+    sighted at column 0, where every curve starts at survival 1, even if it
+    never shows (under the frame, or the other arm drawn in the same
+    colour): R 'base bw' seed 12 arm B, three drops in the first 4 px read
+    as one drop 4 px late, 0.91 -> 0.33 %; no matplotlib '--' arm of seeds
+    1-30 moved.
     """
     w = settings.width
     drops = np.asarray(drops, dtype=float).copy()
@@ -804,7 +809,8 @@ def hedge_hidden_dashed_drops(levels: np.ndarray, drops: np.ndarray, end: float,
         upper, lower = levels[j], levels[j + 1]
         before = drops[j - 1] if j > 0 else 0.0
         after = drops[j + 1] if j + 1 < len(drops) else end
-        bounds = _hidden_drop_bounds(own, unknown, marks, centres, upper, lower, before, after, w)
+        bounds = _hidden_drop_bounds(own, unknown, marks, centres, upper, lower, before, after, w,
+                                     first=j == 0)
         if bounds is None:
             continue
         left, right = bounds
@@ -820,7 +826,7 @@ def hedge_hidden_dashed_drops(levels: np.ndarray, drops: np.ndarray, end: float,
 
 def _hidden_drop_bounds(own: np.ndarray, unknown: np.ndarray, marks: np.ndarray | None,
                         centres: np.ndarray, upper: float, lower: float, before: float,
-                        after: float, w: float) -> tuple[float, float] | None:
+                        after: float, w: float, *, first: bool = False) -> tuple[float, float] | None:
     """Earliest and latest column of a drop whose line is hidden, from what shows of its levels.
 
     The upper level's line reaches half a line width past the drop, the
@@ -829,7 +835,8 @@ def _hidden_drop_bounds(own: np.ndarray, unknown: np.ndarray, marks: np.ndarray 
     lower level does at least ``x - w/2`` (the hidden drop line being no
     ink, a flat column may lie on it). A censor mark is a point of the
     curve: one centred (``centres``, column and row) within
-    :data:`MARK_TOLERANCE` of a level is on it. ``None`` unless both levels
+    :data:`MARK_TOLERANCE` of a level is on it. So is column 0 of the
+    curve's ``first`` level (survival 1 at time 0). ``None`` unless both levels
     are seen between ``before`` and ``after``, the upper one first.
     """
     cols = np.arange(max(int(np.ceil(before)), 0), min(int(np.floor(after)), own.shape[1] - 1) + 1)
@@ -841,7 +848,7 @@ def _hidden_drop_bounds(own: np.ndarray, unknown: np.ndarray, marks: np.ndarray 
     # A mark centred on the drop before, within half a line width, may be on either level of it.
     on_up = cx[(cx > before - w / 2) & (cx < after) & (np.abs(cy - upper) <= MARK_TOLERANCE)]
     on_low = cx[(cx > before) & (cx < after) & (np.abs(cy - lower) <= MARK_TOLERANCE)]
-    sights_up = np.concatenate([cols[flat_up] - w / 2, on_up])
+    sights_up = np.concatenate([cols[flat_up] - w / 2, on_up, [0.0] if first else []])
     if sights_up.size == 0:
         return None
     left = float(sights_up.max())

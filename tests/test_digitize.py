@@ -414,6 +414,34 @@ def test_hedge_hidden_dashed_drops_puts_the_drop_midway():
     assert _hedged(far) == [52.0]
 
 
+def test_hedge_hidden_dashed_drops_from_the_start_of_the_curve():
+    """A curve starts at survival 1 at time 0: column 0 is a sight of its
+    first level even where that level never shows (under the frame, or the
+    other arm drawn in the same colour). A first drop hidden before the
+    level below shows from column 5 goes midway between 0 and 6.5 (R 'base
+    bw' seed 12 arm B: three drops in the first 4 px, under the solid arm,
+    read as one 4 px late, 0.91 %; 0.33 % so). Not when the level below
+    first shows further away than a dash gap (7 px), nor for a later drop."""
+    from synthesis.line_evidence import TraceSettings
+    from synthesis.step_fit import hedge_hidden_dashed_drops
+
+    own = np.zeros((40, 100), dtype=np.float32)
+    own[19:22, 5:91] = 1.0
+    unknown = np.zeros(own.shape, dtype=bool)
+
+    def hedged(image: np.ndarray, levels: list[float], drops: list[float]) -> list[float]:
+        return hedge_hidden_dashed_drops(np.array(levels), np.array(drops), 90.0, image, unknown, None,
+                                         None, TraceSettings(3.0)).tolist()
+
+    assert hedged(own, [10.0, 20.0], [6.0]) == [3.25]
+    late = own.copy()
+    late[19:22, 5:9] = 0.0
+    assert hedged(late, [10.0, 20.0], [9.0]) == [9.0]
+    second = np.zeros_like(own)
+    second[29:32, 5:91] = 1.0
+    assert hedged(second, [10.0, 20.0, 30.0], [1.0, 6.0]) == [1.0, 6.0]
+
+
 def _hedged(own: np.ndarray, marks: np.ndarray | None = None, centres: np.ndarray | None = None) -> list[float]:
     """The drop of a two-level staircase (rows 10 and 20, fitted at column 52,
     curve ending at 90) after hedge_hidden_dashed_drops, for a 3 px line."""
