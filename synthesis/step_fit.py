@@ -701,7 +701,8 @@ def _overlap(centres: np.ndarray, low, high) -> np.ndarray:
 
 def split_half_seen_drops(levels: np.ndarray, drops: np.ndarray, own: np.ndarray,
                           unknown: np.ndarray, marks: np.ndarray | None,
-                          settings: TraceSettings) -> tuple[np.ndarray, np.ndarray]:
+                          settings: TraceSettings, *,
+                          long_dashes: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Split a dashed drop whose upper part is not seen into two steps, hedged between the pixels.
 
     On a dashed or dotted line, a drop's line may show only below a dash
@@ -719,10 +720,22 @@ def split_half_seen_drops(levels: np.ndarray, drops: np.ndarray, own: np.ndarray
 
     Only drops taller than two line widths (plus 2 px) are split, and only
     where the upper level was last seen more than a line width before the
-    drop.
+    drop. On a '--' line (``long_dashes``) a censor mark's bar meets a
+    level drawn, so ink that only continues a mark's removed bar, narrower
+    than a drop's line (:func:`_drop_line_ink`), is the bar's end, not the
+    drop's line: R 'base bw' seed 7 arm B, t = 16.7, the vertical bar of
+    the mark on the level below, split there, 1.28 % in that half month;
+    unsplit, the drop is hedged between the marks
+    (:func:`hedge_hidden_dashed_drops`), 0.5 %. On a ':' line that ink may
+    be the drop's last dot ('dashed colours' seed 1, dotted arm B: 0.75 %,
+    1.06 % with the bar's end left out).
     """
     w = settings.width
     levels, drops = list(levels), list(drops)
+    # On a '--' line a mark's bar meets the line drawn, not a gap: ink
+    # continuing the bar is the bar's (on a ':' line it may be the drop's dot).
+    arms = marks if long_dashes else None
+    clusters = None if arms is None else _side_by_side_marks(arms)
     for j in range(len(drops) - 1, -1, -1):
         upper, lower, x = levels[j], levels[j + 1], drops[j]
         if lower - upper < 2 * w + 2:
@@ -733,7 +746,7 @@ def split_half_seen_drops(levels: np.ndarray, drops: np.ndarray, own: np.ndarray
         rows = np.arange(int(np.ceil(upper + w / 2 + 0.5)), int(np.floor(lower - w / 2 - 0.5)) + 1)
         if band.size == 0 or rows.size == 0:
             continue
-        inked = (own[np.ix_(rows, band)] >= 0.5).any(axis=1)
+        inked = _drop_line_ink(own, arms, clusters, rows, int(band[0]), int(band[-1]), w).any(axis=1)
         if inked[0] or not inked.any():
             continue
         left = _last_seen(own, unknown, marks, upper, drops[j - 1] if j > 0 else 0.0, x, w)
@@ -780,7 +793,12 @@ def hedge_hidden_dashed_drops(levels: np.ndarray, drops: np.ndarray, end: float,
     8, arm B) and 13.5 months ('dashed colours' seed 21, arm A) came within
     0.5 % (the curves miss elsewhere); held-out seeds 31-42: arm B of
     'solid and dashed black' 7 -> 8 (seed 32, 0.93 -> 0.30 %), arm A of
-    'dashed colours' 9 -> 9, no curve worse.
+    'dashed colours' 9 -> 9, no curve worse. The curve's first level is
+    sighted at column 0, where every curve starts at survival 1, even if it
+    never shows (under the frame, or the other arm drawn in the same
+    colour): R 'base bw' seed 12 arm B, three drops in the first 4 px read
+    as one drop 4 px late, 0.91 -> 0.33 %; no matplotlib '--' arm of seeds
+    1-30 moved.
     """
     w = settings.width
     drops = np.asarray(drops, dtype=float).copy()
@@ -791,7 +809,8 @@ def hedge_hidden_dashed_drops(levels: np.ndarray, drops: np.ndarray, end: float,
         upper, lower = levels[j], levels[j + 1]
         before = drops[j - 1] if j > 0 else 0.0
         after = drops[j + 1] if j + 1 < len(drops) else end
-        bounds = _hidden_drop_bounds(own, unknown, marks, centres, upper, lower, before, after, w)
+        bounds = _hidden_drop_bounds(own, unknown, marks, centres, upper, lower, before, after, w,
+                                     first=j == 0)
         if bounds is None:
             continue
         left, right = bounds
@@ -807,7 +826,7 @@ def hedge_hidden_dashed_drops(levels: np.ndarray, drops: np.ndarray, end: float,
 
 def _hidden_drop_bounds(own: np.ndarray, unknown: np.ndarray, marks: np.ndarray | None,
                         centres: np.ndarray, upper: float, lower: float, before: float,
-                        after: float, w: float) -> tuple[float, float] | None:
+                        after: float, w: float, *, first: bool = False) -> tuple[float, float] | None:
     """Earliest and latest column of a drop whose line is hidden, from what shows of its levels.
 
     The upper level's line reaches half a line width past the drop, the
@@ -816,7 +835,8 @@ def _hidden_drop_bounds(own: np.ndarray, unknown: np.ndarray, marks: np.ndarray 
     lower level does at least ``x - w/2`` (the hidden drop line being no
     ink, a flat column may lie on it). A censor mark is a point of the
     curve: one centred (``centres``, column and row) within
-    :data:`MARK_TOLERANCE` of a level is on it. ``None`` unless both levels
+    :data:`MARK_TOLERANCE` of a level is on it. So is column 0 of the
+    curve's ``first`` level (survival 1 at time 0). ``None`` unless both levels
     are seen between ``before`` and ``after``, the upper one first.
     """
     cols = np.arange(max(int(np.ceil(before)), 0), min(int(np.floor(after)), own.shape[1] - 1) + 1)
@@ -828,7 +848,7 @@ def _hidden_drop_bounds(own: np.ndarray, unknown: np.ndarray, marks: np.ndarray 
     # A mark centred on the drop before, within half a line width, may be on either level of it.
     on_up = cx[(cx > before - w / 2) & (cx < after) & (np.abs(cy - upper) <= MARK_TOLERANCE)]
     on_low = cx[(cx > before) & (cx < after) & (np.abs(cy - lower) <= MARK_TOLERANCE)]
-    sights_up = np.concatenate([cols[flat_up] - w / 2, on_up])
+    sights_up = np.concatenate([cols[flat_up] - w / 2, on_up, [0.0] if first else []])
     if sights_up.size == 0:
         return None
     left = float(sights_up.max())
@@ -858,9 +878,21 @@ def _ink_between(own: np.ndarray, marks: np.ndarray | None, clusters: np.ndarray
     c0, c1 = max(int(np.floor(x0)), 0), min(int(np.ceil(x1)), own.shape[1] - 1)
     if rows.size == 0 or c1 < c0:
         return None
+    return bool(_drop_line_ink(own, marks, clusters, rows, c0, c1, w).any())
+
+
+def _drop_line_ink(own: np.ndarray, marks: np.ndarray | None, clusters: np.ndarray | None,
+                   rows: np.ndarray, c0: int, c1: int, w: float) -> np.ndarray:
+    """The pixels of ``rows`` x columns ``c0``-``c1`` inked by the colour and not by a censor mark.
+
+    See :func:`_ink_between`: a mark's bar is taken out of ``own`` (``marks``)
+    except where it crosses a line; the ink left next to its removed pixels,
+    in the same column, counts only if it is as wide as a drop's line and
+    not beside marks drawn side by side (``clusters``).
+    """
     ink = own[rows, c0:c1 + 1] >= 0.5
     if marks is None or not ink.any():
-        return bool(ink.any())
+        return ink
     up, down = np.clip(rows - 1, 0, None), np.clip(rows + 1, None, own.shape[0] - 1)
     by_mark = marks[up, c0:c1 + 1] | marks[rows, c0:c1 + 1] | marks[down, c0:c1 + 1]
     by_cluster = np.zeros_like(by_mark) if clusters is None else (
@@ -871,7 +903,7 @@ def _ink_between(own: np.ndarray, marks: np.ndarray | None, clusters: np.ndarray
     across = ndimage.uniform_filter1d(own[rows, lo:hi + 1].astype(np.float64), 2 * reach + 1,
                                       axis=1, mode="constant") * (2 * reach + 1)
     wide = across[:, c0 - lo:c1 - lo + 1] >= DROP_LINE_ACROSS * w
-    return bool((ink & (~by_mark | (wide & ~by_cluster))).any())
+    return ink & (~by_mark | (wide & ~by_cluster))
 
 
 #: A drop's line covers a row by a line width across; ink beside a censor

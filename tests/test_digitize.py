@@ -414,6 +414,34 @@ def test_hedge_hidden_dashed_drops_puts_the_drop_midway():
     assert _hedged(far) == [52.0]
 
 
+def test_hedge_hidden_dashed_drops_from_the_start_of_the_curve():
+    """A curve starts at survival 1 at time 0: column 0 is a sight of its
+    first level even where that level never shows (under the frame, or the
+    other arm drawn in the same colour). A first drop hidden before the
+    level below shows from column 5 goes midway between 0 and 6.5 (R 'base
+    bw' seed 12 arm B: three drops in the first 4 px, under the solid arm,
+    read as one 4 px late, 0.91 %; 0.33 % so). Not when the level below
+    first shows further away than a dash gap (7 px), nor for a later drop."""
+    from synthesis.line_evidence import TraceSettings
+    from synthesis.step_fit import hedge_hidden_dashed_drops
+
+    own = np.zeros((40, 100), dtype=np.float32)
+    own[19:22, 5:91] = 1.0
+    unknown = np.zeros(own.shape, dtype=bool)
+
+    def hedged(image: np.ndarray, levels: list[float], drops: list[float]) -> list[float]:
+        return hedge_hidden_dashed_drops(np.array(levels), np.array(drops), 90.0, image, unknown, None,
+                                         None, TraceSettings(3.0)).tolist()
+
+    assert hedged(own, [10.0, 20.0], [6.0]) == [3.25]
+    late = own.copy()
+    late[19:22, 5:9] = 0.0
+    assert hedged(late, [10.0, 20.0], [9.0]) == [9.0]
+    second = np.zeros_like(own)
+    second[29:32, 5:91] = 1.0
+    assert hedged(second, [10.0, 20.0, 30.0], [1.0, 6.0]) == [1.0, 6.0]
+
+
 def _hedged(own: np.ndarray, marks: np.ndarray | None = None, centres: np.ndarray | None = None) -> list[float]:
     """The drop of a two-level staircase (rows 10 and 20, fitted at column 52,
     curve ending at 90) after hedge_hidden_dashed_drops, for a 3 px line."""
@@ -446,6 +474,35 @@ def test_hedge_hidden_dashed_drops_reads_censor_marks():
     drop_line = own.copy()
     drop_line[16, 51:54] = 0.9
     assert _hedged(drop_line, marks) == [52.0]
+
+
+def test_split_half_seen_drops_on_a_long_dash_line_skips_a_marks_bar_end():
+    """A drop fitted at column 30 (rows 10 to 30, 3 px line) whose only ink
+    between the levels is one pixel under a censor mark's removed pixels
+    (its vertical bar meeting the level below): on a ':' line that may be the
+    drop's last dot, and the drop is split; on a '--' line, whose marks'
+    bars meet the line drawn, it is the bar's end and the drop stays one
+    (R 'base bw' seed 7 arm B, t = 16.7: split at the bar of the mark on the
+    level below, 1.28 % in that half month; one drop then hedged midway
+    between the marks, 0.5 %)."""
+    from synthesis.line_evidence import TraceSettings
+    from synthesis.step_fit import split_half_seen_drops
+
+    own = np.zeros((40, 60), dtype=np.float32)
+    own[9:12, :20] = 1.0
+    own[29:32, 26:] = 1.0
+    own[28, 30] = 1.0  # the bar's end beside the level's line
+    marks = np.zeros(own.shape, dtype=bool)
+    marks[22:28, 29:32] = True
+    unknown = marks.copy()
+
+    def split(long_dashes: bool) -> list[float]:
+        levels, drops = split_half_seen_drops(np.array([10.0, 30.0]), np.array([30.0]), own, unknown,
+                                              marks, TraceSettings(3.0), long_dashes=long_dashes)
+        return drops.tolist()
+
+    assert len(split(long_dashes=False)) == 2
+    assert split(long_dashes=True) == [30.0]
 
 
 def test_hedge_hidden_dashed_drops_side_by_side_marks():
@@ -1673,6 +1730,21 @@ def test_run_along_crossbars_a_pixel_off_the_line_is_no_step():
     assert w.tolist() == [5, 4, 6] and k.all()
     assert _fold_crossbar_runs(np.array([10.0, 20.1, 21.0]), weights, keep, path, starts, ends,
                                None)[1].all()
+
+
+def test_run_along_crossbars_on_a_dashed_line_is_no_step():
+    """Arm A, seed 21, 'dashed colours' ('--' line): after the drop at
+    t = 17.39 the path ran on the crossbars of the marks at t = 17.40-17.57,
+    0.6 px above the level, and was read as a step of its own until
+    t = 17.58 (0.26 % at t = 16.8-18.2). Folded into the level as on a solid
+    line (:func:`synthesis.step_corners._fold_crossbar_runs`, now on every
+    line but a dotted one): one level from the drop to t = 18.27 (0.16 %)."""
+    style = STYLES["dashed colours"]
+    fig = render_km_figure(style, default_arms(style, seed=21))
+    digitized = digitize_curves(load_figure(fig.image), fig.calibration)
+    points = _match(fig, digitized)["A"].points
+    # No corner between the drop and t = 18.2.
+    assert points[(points.time > 17.45) & (points.time < 18.2)].empty, points
 
 
 def test_touching_marks_after_a_drop_leave_no_step_a_pixel_tall():
