@@ -377,19 +377,23 @@ def _on_start_line(own: np.ndarray, unknown: np.ndarray, path: np.ndarray, start
 
     The first run does when it is at most a row below the frame's row
     (``start_row``), as before. A run after it does too when its row lies
-    within half a line width below survival 1, on the line drawn there,
-    and no column of it shows paper (neither the colour nor anything
-    hiding it) between the frame and its row: a thick line's lower half
-    shows under the frame, its upper half clipped to the axes, while the top
-    edge of a lower level's line has paper above it ('thick lines' seed 25
-    arm A, a drop at t = 0.02 months to 2.3 px under the band's last row).
+    more than a row but within half a line width below survival 1, on the
+    line drawn there, and no column of it shows paper (neither the colour
+    nor anything hiding it) between the frame and its row: a thick line's
+    lower half shows under the frame, its upper half clipped to the axes,
+    while the top edge of a lower level's line has paper above it ('thick
+    lines' seed 25 arm A, a drop at t = 0.02 months to 2.3 px under the
+    band's last row). A later run on the row just below the frame has no
+    row between to tell the two apart, and is read as before ('solid and
+    dashed black' seed 55 arm B, 0.77 % -> 0.91 % when it was put at
+    survival 1).
     """
     top = round(start_row)
-    band = max(top + 1, start_row + settings.width / 2)
+    band = start_row + settings.width / 2
     first = np.zeros(len(starts), dtype=bool)
     first[0] = path[0] <= top + 1
     for k in range(1, len(starts)):
-        if not first[k - 1] or path[starts[k]] > band:
+        if not first[k - 1] or not top + 1 < path[starts[k]] <= band:
             break
         rows, cols = slice(top + 1, int(path[starts[k]])), slice(starts[k], ends[k] + 1)
         first[k] = not ((own[rows, cols] < PAPER) & ~unknown[rows, cols]).any()

@@ -1830,7 +1830,8 @@ def test_runs_on_the_start_line_are_those_without_paper_above():
     in column 0, at row 12 in columns 1-5 (within half a line width of row
     10) and at row 20 after. With the line's lower half inked in rows 11-12
     and another curve under it, the second run lies on the line at survival
-    1; with paper in row 11 above it, it is the top edge of a lower line."""
+    1; with paper in row 11 above it, it is the top edge of a lower line. A
+    second run on row 11, just below the frame, has no row between to tell."""
     from synthesis.line_evidence import TraceSettings
     from synthesis.step_corners import _on_start_line
 
@@ -1846,6 +1847,9 @@ def test_runs_on_the_start_line_are_those_without_paper_above():
     first = _on_start_line(own, unknown, path, starts, ends, 10.0, settings)
     assert first.tolist() == [True, True, False]
     own[11, 1:6] = 0.0
+    first = _on_start_line(own, unknown, path, starts, ends, 10.0, settings)
+    assert first.tolist() == [True, False, False]
+    path[0], path[1:6] = 10, 11
     first = _on_start_line(own, unknown, path, starts, ends, 10.0, settings)
     assert first.tolist() == [True, False, False]
 
