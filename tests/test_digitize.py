@@ -1860,13 +1860,80 @@ def test_first_plateau_under_the_axis_and_the_other_curve_is_not_at_survival_one
     assert _error(fig, "A", _match(fig, digitized)["A"]) <= ACCURACY
 
 
+def test_first_plateau_hidden_under_the_other_curve_ends_where_its_row_shows_paper():
+    """Arm A drops at t = 0.17 months under arm B's first drop, to 0.9917;
+    the row below the frame shows paper for two columns before the path goes
+    down and in the column where it does, where a drop from survival 1 would
+    have inked it. The paper in the path's own run alone (2 px, less than
+    the 2.8 px line) was not enough: read at survival 1 up to t = 0.37,
+    tube 0.83 %."""
+    style = STYLES["risk table"]
+    fig = render_km_figure(style, default_arms(style, seed=33))
+    digitized = digitize_curves(load_figure(fig.image), fig.calibration)
+    assert _error(fig, "A", _match(fig, digitized)["A"]) <= ACCURACY
+
+
+def test_thick_line_at_survival_one_is_not_read_from_its_lower_half():
+    """A 4.9 px line at survival 1 shows only its lower half under the frame
+    (the upper half is clipped to the axes) where arm A runs under it: that
+    run, 2 px below survival 1, was read from the paper above the axes as a
+    first drop to 0.9944 at t = 0.09 months (tube 0.56 %). Rows within half
+    a line width below survival 1 are on its line."""
+    style = STYLES["thick lines"]
+    fig = render_km_figure(style, default_arms(style, seed=21))
+    digitized = digitize_curves(load_figure(fig.image), fig.calibration)
+    assert _error(fig, "B", _match(fig, digitized)["B"]) <= ACCURACY
+
+
+def test_thick_line_drop_just_after_the_start_is_not_put_at_survival_one():
+    """Arm A drops at t = 0.02 months to 0.9917, 4.2 px down; the top edge of
+    its 4.9 px line shows a row below the frame, with paper above it, within
+    half a line width of survival 1. That run is a lower level, not the line
+    at survival 1 (tube 0.83 % when put there; 0.12 % on main)."""
+    style = STYLES["thick lines"]
+    fig = render_km_figure(style, default_arms(style, seed=25))
+    digitized = digitize_curves(load_figure(fig.image), fig.calibration)
+    assert _error(fig, "A", _match(fig, digitized)["A"]) <= ACCURACY
+
+
+def test_runs_on_the_start_line_are_those_without_paper_above():
+    """:func:`_on_start_line` on a drawn case: a 5 px line at survival 1
+    (row 10), its upper half clipped above the frame; the path runs at row 11
+    in column 0, at row 12 in columns 1-5 (within half a line width of row
+    10) and at row 20 after. With the line's lower half inked in rows 11-12
+    and another curve under it, the second run lies on the line at survival
+    1; with paper in row 11 above it, it is the top edge of a lower line. A
+    second run on row 11, just below the frame, has no row between to tell."""
+    from synthesis.line_evidence import TraceSettings
+    from synthesis.step_corners import _on_start_line
+
+    own = np.zeros((30, 20), dtype=np.float32)
+    own[11:13, :6] = 1.0
+    own[18:23, 6:] = 1.0
+    unknown = np.zeros_like(own, dtype=bool)
+    unknown[:10, :] = True  # the frame and above it
+    unknown[13:17, :6] = True  # the other curve
+    path = np.array([11] + [12] * 5 + [20] * 14)
+    starts, ends = np.array([0, 1, 6]), np.array([0, 5, 19])
+    settings = TraceSettings(5.0)
+    first = _on_start_line(own, unknown, path, starts, ends, 10.0, settings)
+    assert first.tolist() == [True, True, False]
+    own[11, 1:6] = 0.0
+    first = _on_start_line(own, unknown, path, starts, ends, 10.0, settings)
+    assert first.tolist() == [True, False, False]
+    path[0], path[1:6] = 10, 11
+    first = _on_start_line(own, unknown, path, starts, ends, 10.0, settings)
+    assert first.tolist() == [True, False, False]
+
+
 def test_first_run_left_early_needs_a_line_width_of_paper():
     """:func:`_first_run_left_early` on a drawn case: a 3 px line at survival 1
     (row 10) under the frame, hidden in columns 0-1; the next drop's ink starts
-    at row 14 in columns 6-8, the run's last column being 6. With paper at
-    row 11 in columns 2-6 the run left survival 1 after column 1, to row
-    14 - 0.5 + 1.5 = 15; with paper in columns 5-6 only (less than a line
-    width), it did not."""
+    at row 14 in columns 6-8, the run's last column being 6 and the path
+    going down in column 7, which a drop from survival 1 would ink at row 11
+    too. With paper at row 11 in columns 2-7 the run left survival 1 after
+    column 1, to row 14 - 0.5 + 1.5 = 15; with paper in columns 6-7 only
+    (less than a line width), it did not; in columns 5-7, it did."""
     from synthesis.line_evidence import TraceSettings
     from synthesis.step_corners import _first_run_left_early
 
@@ -1882,6 +1949,9 @@ def test_first_run_left_early_needs_a_line_width_of_paper():
     column, level = _first_run_left_early(own, unknown, path, 10.0, 6, settings)
     assert column == 1 and level == pytest.approx(15.0)
     unknown[:, :5] = True
+    column, level = _first_run_left_early(own, unknown, path, 10.0, 6, settings)
+    assert column == 4 and level == pytest.approx(15.0)
+    unknown[:, :6] = True
     assert _first_run_left_early(own, unknown, path, 10.0, 6, settings) is None
 
 
