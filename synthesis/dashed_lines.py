@@ -42,6 +42,10 @@ BRIDGED_EVIDENCE = 0.9
 #: A dashed line leaves more than this share of its columns empty (matplotlib
 #: "--": about 0.3; solid: none).
 DASHED_GAP_SHARE = 0.06
+#: Columns a drop is tried at by :func:`drops_on_dashes`, this far apart (pixels).
+DROP_STEP = 0.25
+#: Surely drawn points of a dashed line on no line that moving a drop must save.
+DASH_MISSES = 2
 
 
 def bridged_coverage(evidence: CurveEvidence, settings: TraceSettings) -> np.ndarray:
@@ -551,7 +555,7 @@ def drops_on_dashes(levels: np.ndarray, drops: np.ndarray, end: float, own: np.n
     column only decides which pixels they fall on. A point is surely drawn
     within half a dash (the period less the measured gap) of a dash's
     centre, less a pixel of anti-aliasing. Each surely drawn point, a pixel
-    apart, that falls on no line (:func:`_line_shows`) and on no unknown
+    apart, that falls on no line (:func:`_thick_as_a_line`) and on no unknown
     pixel is a miss; the drop goes to the column with the fewest misses
     (of those, the one nearest the fitted drop), if that saves at least
     :data:`DASH_MISSES` of them.
@@ -570,10 +574,16 @@ def drops_on_dashes(levels: np.ndarray, drops: np.ndarray, end: float, own: np.n
     'solid and dashed black' 8 -> 8, arm A of 'dashed colours' 10 -> 11
     (seed 40: 0.58 -> 0.16 %); every style, seeds 1-42: 1802 -> 1804 of
     1848 curves, none worse by more than 0.1 % of the axis; R's 'base bw'
-    figures (lty = 2, dev and held-out seeds) unchanged. With a single miss enough, seed 62 arm B (0.25 -> 0.66 %)
-    and 'dashed colours' seed 29 arm A (0.12 -> 0.62 %) moved: a fitted
-    level or drop is read to about a pixel, which may put one drawn point
-    on paper.
+    figures (lty = 2, dev and held-out seeds) unchanged. With a single
+    miss enough, seed 62 arm B (0.25 -> 0.66 %) and 'dashed colours' seed
+    29 arm A (0.12 -> 0.62 %) moved: a fitted level or drop is read to
+    about a pixel, which may put one drawn point on paper. On fresh seeds
+    85-105 the count is unchanged: 'dashed colours' arm A seeds 100 and 102
+    come within (1.00 / 0.90 -> 0.15 / 0.32 %), its seed 89 and arm B of
+    'solid and dashed black' seed 92 fall out (0.28 / 0.39 -> 1.05 / 1.01
+    %): each a drop that :func:`~synthesis.step_fit.split_half_seen_drops`
+    had split in two under a mark, the rule moving the split's first half
+    by a pixel, across the tube's edge.
 
     Returns
     -------
@@ -582,7 +592,7 @@ def drops_on_dashes(levels: np.ndarray, drops: np.ndarray, end: float, own: np.n
     """
     period, theta = dash_phase(own, settings)
     sure = (period - settings.gap) / 2 - 1.0
-    level_line, drop_line = _line_shows(own, settings)
+    level_line, drop_line = _thick_as_a_line(own, settings)
     seen = (level_line | unknown, drop_line | unknown)
     drops = np.asarray(drops, dtype=float).copy()
     for j in range(len(drops)):
@@ -605,13 +615,7 @@ def drops_on_dashes(levels: np.ndarray, drops: np.ndarray, end: float, own: np.n
     return drops
 
 
-#: Columns a drop is tried at, this far apart (pixels).
-DROP_STEP = 0.25
-#: Surely drawn points of a dashed line on no line that moving a drop must save.
-DASH_MISSES = 2
-
-
-def _line_shows(own: np.ndarray, settings: TraceSettings) -> tuple[np.ndarray, np.ndarray]:
+def _thick_as_a_line(own: np.ndarray, settings: TraceSettings) -> tuple[np.ndarray, np.ndarray]:
     """Pixels where a flat line, and where a vertical one, could be drawn: as thick as a line.
 
     The colour's coverage summed across a line width, centred on each pixel

@@ -101,8 +101,7 @@ def steps_from_path(
     line's edges (:func:`_plateau_level`), made non-increasing in survival
     (:func:`_monotone`), on any line but a dotted one a run along marks'
     crossbars only folded into a level within a pixel of it
-    (:func:`_fold_crossbar_runs`), and each drop
-    is placed by
+    (:func:`_fold_crossbar_runs`), and each drop is placed by
     :func:`~synthesis.step_fit.drop_position`; narrow plateaus are refitted
     (:func:`~synthesis.step_fit.refine_narrow`), on a dashed line to the
     coverage with the gaps at the traced drops' corners bridged
