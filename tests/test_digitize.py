@@ -2097,7 +2097,7 @@ def test_drops_on_dashes_reads_a_marks_arm_as_no_line():
     crossbar's arm stops being the only ink (58.25, the true drop at 60
     being under the mark); the true drop stays. A bar 0.6 line widths thick
     is no line, one a line width thick is."""
-    from synthesis.dashed_lines import _line_shows, drops_on_dashes
+    from synthesis.dashed_lines import _thick_as_a_line, drops_on_dashes
     from synthesis.line_evidence import TraceSettings
 
     levels, drops, own, unknown = _dashed_staircase_under_a_mark()
@@ -2106,5 +2106,5 @@ def test_drops_on_dashes_reads_a_marks_arm_as_no_line():
     assert moved[0] == 55.5
     assert 58.0 <= moved[1] <= 60.0
     np.testing.assert_array_equal(drops_on_dashes(levels, drops, 100.0, own, unknown, settings), drops)
-    level_line, _ = _line_shows(own, settings)
+    level_line, _ = _thick_as_a_line(own, settings)
     assert not level_line[16, 56] and level_line[16, 80]
