@@ -142,10 +142,12 @@ def steps_from_path(
     seen_own = band_coverage(evidence.own, path, settings) >= SEEN
     if not seen_own.any():
         return None
-    followed = _final_drop(path, int(np.nonzero(seen_own)[0][-1]), bridged, settings)
-    if followed is not path:
-        path, seen_own = followed, band_coverage(evidence.own, followed, settings) >= SEEN
-    last = int(np.nonzero(seen_own)[0][-1])
+    path, drop_column = _final_drop(path, int(np.nonzero(seen_own)[0][-1]), bridged, settings)
+    if drop_column is not None:
+        seen_own = band_coverage(evidence.own, path, settings) >= SEEN
+    # A drop to survival 0 ends on the x axis, whose pixels were removed: its
+    # lower level shows nowhere, its line does.
+    last = max(int(np.nonzero(seen_own)[0][-1]), drop_column or 0)
     seen_bridged = band_coverage(bridged, path, settings) >= SEEN
     seen_other = band_coverage(evidence.other, path, settings) >= SEEN
     seen_line = band_coverage(evidence.lines.astype(np.float32), path, settings) >= SEEN
@@ -302,8 +304,9 @@ def _fold_crossbar_runs(levels: np.ndarray, weights: np.ndarray, keep: np.ndarra
 CROSSBAR_SNAP = 1.0
 
 
-def _final_drop(path: np.ndarray, last: int, coverage: np.ndarray, settings: TraceSettings) -> np.ndarray:
-    """The path with the drop that ends the curve followed down, if one is drawn.
+def _final_drop(path: np.ndarray, last: int, coverage: np.ndarray,
+                settings: TraceSettings) -> tuple[np.ndarray, int | None]:
+    """The path with the drop that ends the curve followed down, and its column, if one is drawn.
 
     A curve whose last patient has an event ends in a drop to a plateau
     shorter than the line is wide. The tracer gains nothing by going down
@@ -316,7 +319,12 @@ def _final_drop(path: np.ndarray, last: int, coverage: np.ndarray, settings: Tra
     censor mark's crossbar may end the curve after its drop), gaps no
     longer than a dash gap, for more than :data:`FINAL_DROP` line widths,
     the path goes down it to the line's end ('thin lines', seed 3: the
-    drop 6 px before the end of a mark's crossbar).
+    drop 6 px before the end of a mark's crossbar). The drop's column is
+    returned whether or not the path already went down it: a drop to
+    survival 0 ends on the x axis line, whose pixels were removed, so that
+    the curve is seen there by its drop's line only ('thin lines' seeds 130
+    and 137 arm B, whose last patient dies: 18.6 % and 22.2 % with the drop
+    cut off, 0.10 % with it).
     """
     w = settings.width
     width = coverage.shape[1]
@@ -326,7 +334,7 @@ def _final_drop(path: np.ndarray, last: int, coverage: np.ndarray, settings: Tra
     c0, c1 = max(last - reach, 0), min(last + int(np.ceil(w)) + 1, width - 1)
     below = coverage[level + settings.half + 1:, c0:c1 + 1]
     if below.size == 0:
-        return path
+        return path, None
     # A thin line between two columns covers each by less than half.
     inked = below.max(axis=1) >= SEEN
     gap, bottom = 0, -1
@@ -338,18 +346,21 @@ def _final_drop(path: np.ndarray, last: int, coverage: np.ndarray, settings: Tra
             if gap > settings.dash_gap:
                 break
     if bottom < 0 or bottom + 1 <= FINAL_DROP * w:
-        return path
+        return path, None
     first = level + settings.half + 1
     run = coverage[first:first + bottom + 1, c0:c1 + 1]
     column = c0 + int(np.argmax(run.sum(axis=0)))
     # The plateau the drop ends on, or a censor mark's crossbar on it, runs
     # wider than the drop's line; without either, the line's last row is
-    # the bottom edge of that plateau.
+    # the bottom edge of that plateau. Rows further up than a mark's bar
+    # reaches below its crossbar are wide with the bars of marks left of
+    # the drop, hanging from the level above ('jpeg' seed 137 arm B).
     wide = np.nonzero(run.sum(axis=1) >= w + 2)[0]
+    wide = wide[wide >= bottom - FINAL_REACH * w]
     end_row = first + int(wide[-1]) if wide.size else first + bottom - settings.half
     out = path.copy()
     out[column:] = np.maximum(out[column:], end_row)
-    return out
+    return out, column
 
 
 #: Line widths before the last seen column searched for the final drop

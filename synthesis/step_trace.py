@@ -17,7 +17,10 @@ a curve hidden under another runs along its line, through the middle of its
 marks, and an equal cost over their ends held the level above a step of
 the covering curve until the hidden curve showed again ('overlapping arms'
 arm A, seeds 1-30 and 43-72: 57 -> 58 of 60 within 0.5 %, seed 56 0.85 ->
-0.15 %).
+0.15 %). The path may end where the curve does (:func:`_ended_cost`):
+after that it is flat and pays as if hidden where its colour shows nowhere
+near, so that a line of another curve is no cheaper to run along than the
+curve's own last drops.
 
 Two curves in one colour (a solid and a dashed arm, say) are traced as a
 first path and a second one that treats the first one's line as another
@@ -114,13 +117,20 @@ def trace_path(
     # Column-major copies: each step of the loop reads one contiguous column.
     flat = np.ascontiguousarray((flat + (-TIE_BREAK if lowest else TIE_BREAK) * rows[:, None]).T)
     down = np.cumsum(np.ascontiguousarray(miss.T, dtype=np.float64), axis=1)
+    ended_cost = _ended_cost(own, settings)
     cost = np.full(height, np.inf)
     first = round(float(start_row))
     cost[max(first - 1, 0):min(first + 2, height)] = 0.0
     entries = np.empty((width, height))
     drops = np.empty((width, height), dtype=bool)
     dropped = np.full(height, np.inf)
+    # The curve's end: from there on the path is flat and costs ended_cost per column.
+    ended = np.full(height, np.inf)
+    ends = np.empty((width, height), dtype=bool)
     for x in range(width):
+        np.less(cost, ended, out=ends[x])
+        np.minimum(cost, ended, out=ended)
+        ended += ended_cost[x]
         # Going down from row a to row b in this column costs down[b] - down[a].
         entry = np.subtract(cost, down[x], out=entries[x])
         best = np.minimum.accumulate(entry)
@@ -130,13 +140,36 @@ def trace_path(
         np.minimum(dropped, cost, out=cost)
         cost += flat[x]
     path = np.empty(width, dtype=np.int64)
-    row = int(np.argmin(cost))
+    row = int(np.argmin(np.minimum(cost, ended)))
+    after_end = ended[row] < cost[row]
     for x in range(width - 1, -1, -1):
         path[x] = row
+        if after_end:
+            # Flat back to the column where the curve ended.
+            after_end = not ends[x, row]
+            continue
         if drops[x, row]:
             # The drop came from the lowest row with the cheapest entry above ``row``.
             row = row - 1 - int(np.argmin(entries[x, :row][::-1]))
     return path
+
+
+def _ended_cost(own: np.ndarray, settings: TraceSettings) -> np.ndarray:
+    """Cost per column of a path that has ended: 1 where the colour shows near, else as hidden.
+
+    A Kaplan-Meier curve ends at its last follow-up; after that its colour
+    shows nowhere. A path that ends pays for the columns where the colour
+    still shows (within a dash gap, so that a dashed or dotted line's gaps
+    count as shown) as if it missed them all, and elsewhere what a path
+    along another curve pays (``1 - HIDDEN_EVIDENCE``): so the path no
+    longer rides another curve's line after its own has ended, instead of
+    going down its own last drops ('overlapping arms' seed 131 arm B: three
+    drops 4 px apart just before the end, the path kept on the other arm's
+    line at the level above them).
+    """
+    shows = (own >= SEEN).any(axis=0)
+    near = ndimage.maximum_filter1d(shows, 2 * settings.dash_gap + 1, mode="constant")
+    return np.where(near, 1.0, 1.0 - HIDDEN_EVIDENCE)
 
 
 def trace_curves(
