@@ -110,7 +110,8 @@ def steps_from_path(
     (:func:`~synthesis.step_fit.split_half_seen_drops`) and a dotted line's
     levels and drops repaired to pass through the centres of its censor
     marks (``mark_centres``, :func:`~synthesis.step_fit.honour_marks`) and
-    its drops hidden between two dots (or mark centres) hedged midway
+    its drops hidden between two dots (or mark centres) hedged midway, or
+    placed from the edge of their line beside a mark's bar
     (:func:`~synthesis.dotted_drops.hedge_between_dots`), a '--' line's
     drops that show no ink hedged midway between the sights of their levels
     (:func:`~synthesis.step_fit.hedge_hidden_dashed_drops`), its drops
@@ -230,7 +231,7 @@ def steps_from_path(
             zone = staircase_zone(levels, drops, float(last), unknown.shape, settings.width + 2)
             dots = dot_centres(evidence.own, unknown, evidence.other, zone, settings)
             drops = hedge_between_dots(levels, drops, float(last), evidence.own, dots, settings,
-                                       marks=mark_centres)
+                                       marks=mark_centres, bars=evidence.marks)
         else:
             drops = hedge_hidden_dashed_drops(levels, drops, float(last), evidence.own, unknown,
                                               evidence.marks, mark_centres, settings)
