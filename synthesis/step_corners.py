@@ -326,8 +326,9 @@ def _final_drop(path: np.ndarray, last: int, coverage: np.ndarray, lines: np.nda
     survival 0 ends on the x axis line, whose pixels were removed, so that
     the curve is seen there by its drop's line only ('thin lines' seeds 130
     and 137 arm B, whose last patient dies: 18.6 % and 22.2 % with the drop
-    cut off, 0.10 % with it). A run that ends on an axis line (``lines``)
-    is a drop to the axis or past it, however short: to survival 0, or
+    cut off, 0.10 % with it). A run that ends on a horizontal removed line
+    (``lines``, :func:`_line_under`) is a drop to the axis or past it,
+    however short, and ends on that line's middle row: to survival 0, or
     below a y axis that starts above 0 ('y axis from 0.2' seed 35 arm B,
     a drop of 8 px to the axis: 1.94 % when a path that could end stopped
     riding the axis line down there, 0.12 % with the rule).
@@ -357,10 +358,10 @@ def _final_drop(path: np.ndarray, last: int, coverage: np.ndarray, lines: np.nda
     run = coverage[first:first + bottom + 1, c0:c1 + 1]
     column = c0 + int(np.argmax(run.sum(axis=0)))
     # A run into the x axis line is a drop to the axis or below it, however short.
-    axis = np.nonzero(lines[first + bottom + 1:first + bottom + 3, column])[0]
-    if axis.size:
+    axis = _line_under(lines, first + bottom + 1, column, settings)
+    if axis is not None:
         out = path.copy()
-        out[column:] = np.maximum(out[column:], first + bottom + 1 + int(axis[0]))
+        out[column:] = np.maximum(out[column:], round(axis))
         return out, column
     if bottom + 1 <= FINAL_DROP * w:
         return path, None
@@ -375,6 +376,24 @@ def _final_drop(path: np.ndarray, last: int, coverage: np.ndarray, lines: np.nda
     out = path.copy()
     out[column:] = np.maximum(out[column:], end_row)
     return out, column
+
+
+def _line_under(lines: np.ndarray, row: int, column: int, settings: TraceSettings) -> float | None:
+    """Middle row of a horizontal removed line starting at ``row`` (or the row below it) under ``column``.
+
+    Horizontal: its rows are removed line pixels across the drop's column
+    and a line width and 2 px either side (a vertical grid line is not);
+    at most a line width and 2 px tall (the drop's anti-aliased end may
+    leave a pixel of paper above it).
+    """
+    side = int(np.ceil(settings.width)) + 2
+    cols = slice(max(column - side, 0), min(column + side, lines.shape[1] - 1) + 1)
+    across = lines[:, cols].all(axis=1)
+    for top in (row, row + 1):
+        if 0 <= top < lines.shape[0] and across[top]:
+            rows = top + np.cumprod(across[top:top + side + 1]).sum()
+            return None if rows - top > side else (top + rows - 1) / 2
+    return None
 
 
 #: Line widths before the last seen column searched for the final drop

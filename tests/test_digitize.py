@@ -2221,3 +2221,38 @@ def test_drops_on_dashes_reads_a_marks_arm_as_no_line():
     np.testing.assert_array_equal(drops_on_dashes(levels, drops, 100.0, own, unknown, settings), drops)
     level_line, _ = _thick_as_a_line(own, settings)
     assert not level_line[16, 56] and level_line[16, 80]
+
+
+@pytest.mark.parametrize(("name", "seed"), [("thin lines", 130), ("thin lines", 137),
+                                            ("open frame, legend above", 130)])
+def test_final_drop_to_zero_ends_on_the_x_axis_line(name, seed):
+    """Arm B's last patient has an event: the curve drops to survival 0, where
+    the x axis line is drawn over the drop's end. With thin lines the drop
+    was cut at the last column before it (tube 18.6 % and 22.2 % of the
+    axis on seeds 130 and 137); with 1.5 pt lines it ended 2.5 px above the
+    axis (0.80 %). It now ends on the axis line (:func:`step_corners._line_under`)."""
+    style = STYLES[name]
+    fig = render_km_figure(style, default_arms(style, seed=seed))
+    digitized = digitize_curves(load_figure(fig.image), fig.calibration)
+    curve = _match(fig, digitized)["B"]
+    assert _error(fig, "B", curve) <= ACCURACY
+    assert curve.points.survival.iloc[-1] == pytest.approx(0.0, abs=0.002)
+
+
+def test_line_under_a_drop_is_a_horizontal_removed_line():
+    """The geometry of :func:`step_corners._line_under`: a 1 px axis line at
+    row 20 under a drop ending at row 19 in column 30 (a 1.4 px line), a
+    vertical grid line at column 60."""
+    from synthesis.line_evidence import TraceSettings
+    from synthesis.step_corners import _line_under
+
+    lines = np.zeros((40, 80), dtype=bool)
+    lines[20, :] = True
+    lines[:, 60] = True
+    settings = TraceSettings(1.4)
+    assert _line_under(lines, 20, 30, settings) == 20.0
+    assert _line_under(lines, 19, 30, settings) == 20.0  # a pixel of paper at the drop's end
+    assert _line_under(lines, 18, 30, settings) is None  # two rows of paper: the drop ends there
+    assert _line_under(lines, 22, 60, settings) is None  # a vertical line is no line under a drop
+    lines[21:30, 25:36] = True  # a filled area is no line
+    assert _line_under(lines, 20, 30, settings) is None
