@@ -330,9 +330,12 @@ def tube_error(
     offsets = np.linspace(-time_tolerance, time_tolerance, 21) * span
 
     # Not clipped at t_end: a drop at the last follow-up, drawn a fraction of
-    # a pixel after it, is within the sideways tolerance like any other.
+    # a pixel after it, is within the sideways tolerance like any other. Nor
+    # at 0: survival is 1 before time 0, so a drop at t = 0 (an event at
+    # time 0.000, drawn on the y axis) read a fraction of a pixel late is
+    # within it too.
     def values(step_t, step_s, t):
-        return np.maximum(survival_at(step_t, step_s, np.maximum(t, 0.0)), survival_floor)
+        return np.maximum(np.where(t < 0, 1.0, survival_at(step_t, step_s, t)), survival_floor)
 
     def miss(a, b):
         here = values(*a, grid)

@@ -29,3 +29,14 @@ def test_a_last_drop_within_the_sideways_tolerance_is_no_miss(late, miss):
 def test_a_level_off_by_a_share_of_the_axis_misses_by_that_share():
     points = _corners([4.0, 10.0], [0.59, 0.0])
     assert tube_error(TRUE, points, X_RANGE, t_end=10.0) == pytest.approx(0.01)
+
+
+@pytest.mark.parametrize(("late", "miss"), [(0.0, 0.0), (0.1, 0.0), (0.3, 0.1)])
+def test_a_drop_at_time_zero_within_the_sideways_tolerance_is_no_miss(late, miss):
+    """An event at time 0 drops the curve on the y axis. Read 0.1 month late
+    (within 0.18) it is a match, as a drop anywhere else would be; survival
+    before time 0 is 1, not the value after that drop (0.1 % before, a full
+    step). 0.3 months late, survival 1 where the curve is at 0.9 is the miss."""
+    true = (np.array([0.0, 0.0, 4.0]), np.array([1.0, 0.9, 0.5]))
+    points = _corners([late, 4.0], [0.9, 0.5])
+    assert tube_error(true, points, X_RANGE, t_end=4.0) == pytest.approx(miss)
