@@ -1496,7 +1496,7 @@ def test_a_bar_ending_on_an_overhanging_crossbar_is_cut_there():
     cols, starts, ends = np.array([34, 35]), np.array([17, 17]), np.array([30, 30])
     kept, _, _ = _cut_at_crossbars(mask, taken, cols, starts, ends, 12, TraceSettings(1.0))
     assert not kept.any()
-    taken.pixels[17, 32:34] = True  # the crossbar's part beyond the drop, left out
+    taken.overhangs[17, 32:34] = taken.pixels[17, 32:34] = True  # the crossbar's part beyond the drop, left out
     touching, starts, ends = _cut_at_crossbars(mask, taken, cols, starts, ends, 12, TraceSettings(1.0))
     assert touching.all() and starts.tolist() == [18, 18] and ends.tolist() == [30, 30]
 
