@@ -1559,6 +1559,61 @@ def test_drop_beside_a_mark_within_its_bar_is_kept_on_a_solid_line():
     assert dashed.pixels[19:23, 31].all()
 
 
+def test_crossbar_over_a_drop_taller_than_half_a_bar_is_left_out():
+    """R's lwd = 1 figures: a '+' mark on a drop taller than half its bar has
+    the drop's line run on past the bar's end. Its crossbar's part beyond
+    the drop lies over the lower level and was kept, because that level lay
+    more than half a bar from the mark's centre: the drop was read at the
+    crossbar's end ('ggplot thin' seed 3 arm A, 1.22 %). A drop's line seen
+    in the bar's columns from the crossbar to the level now places it under
+    the mark too; a level farther below with no drop line to it does not."""
+    from synthesis.censor_marks import _leave_out_overhang
+    from synthesis.line_evidence import CurveEvidence, TraceSettings
+
+    own = np.zeros((50, 60), dtype=np.float32)
+    own[17, :37] = 1.0  # the level and the crossbar of a '+' 13 px wide at column 30
+    own[11:24, 30] = 1.0  # its bar, 6 px either way
+    own[17:25, 31] = 1.0  # a 7 px drop beside the bar
+    own[24, 31:] = 1.0
+    mask = own >= 0.5
+    evidence = CurveEvidence(own=own, mask=mask, other=np.zeros_like(own), lines=np.zeros_like(mask))
+    pixels = np.zeros_like(mask)
+    _leave_out_overhang(pixels, evidence, 17.0, (30, 30), (24, 36), 6.0, TraceSettings(1.0))
+    assert pixels[17, 32:37].all() and not pixels[17, :30].any()
+
+    no_drop = own.copy()
+    no_drop[18:24, 31] = 0.0  # the level below reached elsewhere: no line from the crossbar to it
+    mask = no_drop >= 0.5
+    evidence = CurveEvidence(own=no_drop, mask=mask, other=np.zeros_like(own), lines=np.zeros_like(mask))
+    pixels = np.zeros_like(mask)
+    _leave_out_overhang(pixels, evidence, 17.0, (30, 30), (24, 36), 6.0, TraceSettings(1.0))
+    assert not pixels.any()
+
+
+def test_a_bar_ending_on_an_overhanging_crossbar_is_cut_there():
+    """A mark on the level below such a drop has its bar's end on the upper
+    mark's crossbar: its run was a bar and a line long, not taken for a
+    mark, and read as the drop ('ggplot thin' seed 3 arm B, 4 px late,
+    1.13 %; 'base thin' R seed 10 arm A, 1.44 %). A run that ends on a
+    crossbar left out as overhanging is now cut there when a mark's length
+    is left, column by column across a bar two columns wide; not where the
+    crossbar was kept (a drop's line from its level)."""
+    from synthesis.censor_marks import _cut_at_crossbars, _Taken
+    from synthesis.line_evidence import TraceSettings
+
+    mask = np.zeros((50, 60), dtype=bool)
+    mask[17, 24:37] = True  # the upper mark's crossbar
+    mask[17:31, 34:36] = True  # a bar 13 px long (rows 18-30), two columns wide, touching it
+    taken = _Taken.none(mask.shape)
+    taken.crossbars[16:19, 24:37] = True
+    cols, starts, ends = np.array([34, 35]), np.array([17, 17]), np.array([30, 30])
+    kept, _, _ = _cut_at_crossbars(mask, taken, cols, starts, ends, 12, TraceSettings(1.0))
+    assert not kept.any()
+    taken.overhangs[17, 32:34] = taken.pixels[17, 32:34] = True  # the crossbar's part beyond the drop, left out
+    touching, starts, ends = _cut_at_crossbars(mask, taken, cols, starts, ends, 12, TraceSettings(1.0))
+    assert touching.all() and starts.tolist() == [18, 18] and ends.tolist() == [30, 30]
+
+
 @pytest.mark.parametrize("seed", [18, 23])
 def test_mark_a_pixel_after_a_drop_keeps_the_drop(seed):
     """'thin lines' arm A: a '+' mark a pixel after a drop cut the drop short

@@ -32,13 +32,6 @@ KNOWN_MISSES = {
     ("base bw", "B", 3): "R's lty = 2 dashed arm misses by 0.83 % at t < 1.4 months: its first dash runs "
                          "on the frame at survival 1, and the solid arm's first drop (t = 0.05, to the "
                          "row the dashed one drops to at t = 0.42) is read as its own, 8 px early",
-    ("ggplot thin", "A", 3): "lwd = 1 lines: a '+' mark beside a drop, its bars as thin as the line, is taken for "
-                             "the drop, at t = 16.5-17.9 (1.22 %; seed 2 arm A, 0.86 % so, is within since the "
-                             "marks' order and the bar a hidden drop passes down tell which crossbar overhangs)",
-    ("ggplot thin", "B", 3): "lwd = 1 lines: two marks a pixel before the drop at t = 14.45, which is read 4 px "
-                             "late (1.13 %; 0.95 % before the marks' bar length was measured among runs crossed "
-                             "in the middle, the last mark then read as a final drop; 42 % while the line's "
-                             "blends with the paper split the arm's colour)",
 }
 
 
