@@ -235,6 +235,7 @@ def _cut_at_crossbars(mask: np.ndarray, taken: _Taken, cols: np.ndarray, starts:
                 touching[i] = cut = True
     return touching, starts, ends
 
+
 def _cut_one(line: np.ndarray, col: int, starts: np.ndarray, ends: np.ndarray, i: int, typical: int,
              settings: TraceSettings) -> bool:
     """Cut run ``i`` where its end lies on a flat run of ``line`` beside it, if a mark's length is left."""
