@@ -162,8 +162,7 @@ def _take_bars(bars: Iterable[tuple[np.ndarray, np.ndarray, np.ndarray]], eviden
         bar_cols, bar_starts, bar_ends = bar
         centre = float(np.mean((bar_starts + bar_ends) / 2))
         left, right = int(bar_cols.min()), int(bar_cols.max())
-        keep = _half_to_keep(evidence.own, bar, centre, typical, settings, after_drops=not dotted,
-                             arms=not dotted)
+        keep = _half_to_keep(evidence.own, bar, centre, typical, settings, after_drops=not dotted)
         if keep is None:
             if not solid and not dotted:
                 _leave_out_arm_over_level(taken.pixels, evidence, centre, (left, right), typical / 2, settings)
@@ -657,8 +656,7 @@ def _line_beside(own: np.ndarray, centre: float, edge: int, side: int, settings:
 
 
 def _half_to_keep(own: np.ndarray, bar: tuple[np.ndarray, np.ndarray, np.ndarray], centre: float,
-                  typical: int, settings: TraceSettings, after_drops: bool = True,
-                  arms: bool = True) -> int | None:
+                  typical: int, settings: TraceSettings, after_drops: bool = True) -> int | None:
     """Which half of a mark's bar to keep: 0 neither, 1 the lower, -1 the upper; None: not a mark.
 
     A mark shows the line through its middle on both sides. A mark drawn
@@ -683,20 +681,6 @@ def _half_to_keep(own: np.ndarray, bar: tuple[np.ndarray, np.ndarray, np.ndarray
     dotted line (``after_drops`` False): there a drop after the mark does
     not show as a line beside it, and the lower half may be drawn over it (dotted arm
     B of 'dashed colours' seeds 5 and 52, 0.43/0.46 % -> 0.87/1.16 %).
-
-    In a cluster of marks on two levels a few pixels apart, the crossbars
-    of the marks below run under the right arm of a mark above, so that no
-    paper shows below the line on its right and it is not flat: a bar one
-    mark long, the line centred on it on its left and its crossbar's right
-    arm inked across half a bar (:func:`_right_arm_shows`), is a mark too
-    (``arms``), and wholly left out. Not on a dotted line, where it moved a
-    drop 4 px early in a staircase ('dashed colours' seed 71 arm B, 0.59 %
-    -> 0.87 %); with it, 'dashed colours' seed 127 arm A 0.78 % -> 0.26 %
-    (a mark 5 px before a drop whose next marks stand just after it), and
-    no other curve changed by more than 0.05 % of the axis on seeds 1-30
-    ('dashed colours', 'solid and dashed black', 'thin lines', 'default',
-    'overlapping arms', 'thick lines'), 43-72 (the first two) and 127-147
-    (every style).
     """
     bar_cols, bar_starts, bar_ends = bar
     left, right = int(bar_cols.min()), int(bar_cols.max())
@@ -707,35 +691,7 @@ def _half_to_keep(own: np.ndarray, bar: tuple[np.ndarray, np.ndarray, np.ndarray
     if _line_beside(own, centre, right, 1, settings):
         return 0
     centred = _centred_level_beside(own, centre, left, -1, settings)
-    if one_mark and centred and _drop_beside(own, centre, right, 1, settings):
-        return 1
-    return 0 if arms and one_mark and centred and _right_arm_shows(own, centre, right, typical / 2,
-                                                                   settings) else None
-
-
-def _right_arm_shows(own: np.ndarray, centre: float, edge: int, half: float, settings: TraceSettings) -> bool:
-    """Whether a '+' mark's right arm shows from column ``edge`` on, over no level of its own.
-
-    The arm covers the mark's centre rows across half a bar (``half``)
-    right of the bar. Where a flat run lies below it within half a bar,
-    the drop may be hidden under the bar and the run be the lower level
-    (:func:`_leave_out_arm_over_level`); it is the crossbar of a mark
-    drawn on that level instead where that mark's bar crosses it within
-    the arm's reach (:func:`_bars_across`), and only then does the arm
-    count.
-    """
-    last = min(int(np.floor(edge + half)), own.shape[1] - 1)
-    rows = slice(int(np.floor(centre)), int(np.ceil(centre)) + 1)
-    if last <= edge or not (own[rows, edge + 1:last + 1].max(axis=0) >= 0.5).all():
-        return False
-    mask = own >= 0.5
-    for col in range(edge + 1, last + 1):
-        run = _crossbar_run(mask[:, col], centre, settings)
-        beyond = None if run is None else _next_run(mask[:, col], run, True)
-        level = None if beyond is None else _flat_run(mask[:, col], beyond, settings)
-        if level is not None and (level[0] + level[1]) / 2 - centre <= half:
-            return bool(_bars_across(mask[:, edge + 1:last + 1], (level[0] + level[1]) / 2, half).any())
-    return True
+    return 1 if one_mark and centred and _drop_beside(own, centre, right, 1, settings) else None
 
 
 def _leave_out_arm_over_level(pixels: np.ndarray, evidence: CurveEvidence, centre: float,

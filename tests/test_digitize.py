@@ -348,17 +348,6 @@ def test_step_fit_passes_through_a_mark_centre():
     assert drops.tolist() == [54.0, 60.0]
 
 
-def test_dashed_mark_before_a_cluster_below_is_found():
-    """'dashed colours' seed 127, arm A: a mark 5 px before a drop, the
-    marks after the drop just below its right arm; not found, its bar was
-    read as the drop and an 8 px plateau lost (0.78 % of the axis); 0.26 %
-    now."""
-    style = STYLES["dashed colours"]
-    fig = render_km_figure(style, default_arms(style, seed=127))
-    digitized = digitize_curves(load_figure(fig.image), fig.calibration)
-    assert _error(fig, "A", _match(fig, digitized)["A"]) <= ACCURACY
-
-
 @pytest.mark.parametrize("seed", [5, 25, 47])
 def test_dotted_drops_hidden_between_dots_are_hedged(seed):
     """A drop hidden in the gap between two consecutive dots is put midway
@@ -1377,39 +1366,6 @@ def test_mark_just_before_a_drop_is_found_and_its_upper_half_left_out():
     evidence = CurveEvidence(own=two_levels, mask=mask, other=np.zeros_like(own), lines=np.zeros_like(mask))
     bars = find_mark_bars(evidence, ColumnRuns.of(mask), TraceSettings(3.0))
     assert 79 not in bars.centres[:, 0].round().astype(int).tolist()
-
-
-def test_mark_whose_right_arm_runs_over_a_lower_marks_crossbar_is_found():
-    """A '+' mark on a level (centre row 20, bar at column 50) with a mark on
-    the next level 5 px below and 5 px after it (bar at column 55): the lower
-    mark's crossbar runs under the upper one's right arm, so the line on its
-    right is not flat, and it was no mark. Its arm shows across half a bar
-    and the lower mark's bar crosses the run below within the arm's reach:
-    it is a mark now ('dashed colours' seed 127 arm A, 0.78 % -> 0.26 %).
-    Without that bar the run below may be the lower level, the drop hidden
-    under the mark's bar (see :func:`_leave_out_arm_over_level`), and it
-    stays no mark."""
-    from synthesis.censor_marks import find_mark_bars
-    from synthesis.line_evidence import ColumnRuns, CurveEvidence, TraceSettings
-
-    def marks_found(own):
-        mask = own >= 0.5
-        evidence = CurveEvidence(own=own, mask=mask, other=np.zeros_like(own), lines=np.zeros_like(mask))
-        return find_mark_bars(evidence, ColumnRuns.of(mask), TraceSettings(3.0)).centres[:, 0].round()
-
-    own = np.zeros((50, 120), dtype=np.float32)
-    own[19:22, :56] = 1.0  # the level, centre row 20, up to a drop at column 55 ...
-    own[24:27, 55:] = 1.0  # ... to the level at row 25
-    for x in (10, 20, 30, 50):
-        own[15:26, x] = 1.0  # '+' marks 11 px tall on the upper level (crossbars on the line)
-    for x in (70, 80, 90):
-        own[20:31, x] = 1.0  # and on the lower one
-    lower_crossbar = own.copy()
-    lower_crossbar[24:27, 51:60] = 1.0  # the crossbar of a mark at column 55 ...
-    with_bar = lower_crossbar.copy()
-    with_bar[20:31, 55] = 1.0  # ... and its bar
-    assert 50 in marks_found(with_bar).tolist()
-    assert 50 not in marks_found(lower_crossbar).tolist()
 
 
 def test_marks_are_found_where_short_drops_outnumber_their_bars():
