@@ -145,11 +145,13 @@ def steps_from_path(
         return None
     path, drop_column = _final_drop(path, int(np.nonzero(seen_own)[0][-1]), bridged, evidence.lines,
                                    settings)
+    last = int(np.nonzero(seen_own)[0][-1])
     if drop_column is not None:
         seen_own = band_coverage(evidence.own, path, settings) >= SEEN
-    # A drop to survival 0 ends on the x axis, whose pixels were removed: its
-    # lower level shows nowhere, its line does.
-    last = max(int(np.nonzero(seen_own)[0][-1]), drop_column or 0)
+        # A drop to survival 0 ends on the x axis, whose pixels were removed:
+        # its lower level shows nowhere, its line does. The path may have
+        # moved down from before every column it saw its colour in.
+        last = max(int(np.nonzero(seen_own)[0][-1]) if seen_own.any() else 0, drop_column)
     seen_bridged = band_coverage(bridged, path, settings) >= SEEN
     seen_other = band_coverage(evidence.other, path, settings) >= SEEN
     seen_line = band_coverage(evidence.lines.astype(np.float32), path, settings) >= SEEN

@@ -1075,6 +1075,17 @@ def test_second_curve_of_a_colour_is_followed_off_a_frame_at_survival_1():
     assert sorted(int(p[150]) for p in paths) == [80, 100]
 
 
+def test_path_moved_down_by_a_final_drop_to_the_axis_keeps_a_last_column():
+    """'median lines' seed 87: a candidate second path of arm A's colour
+    sees the colour only within the reach of a run down to the x axis
+    line; followed down it, the path saw its colour in no column and the
+    digitizer failed (IndexError). The drop's column is then its last."""
+    style = STYLES["median lines"]
+    fig = render_km_figure(style, default_arms(style, seed=87))
+    digitized = digitize_curves(load_figure(fig.image), fig.calibration)
+    assert _error(fig, "B", _match(fig, digitized)["B"]) <= ACCURACY
+
+
 def test_trace_ends_with_its_own_curve_not_on_another():
     """A curve that ends in a drop below the line of another curve, which
     goes on at the level above: on paper after its end the path paid as
