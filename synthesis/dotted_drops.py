@@ -149,8 +149,7 @@ def _drop_edge_beside_bar(own: np.ndarray, bars: np.ndarray, upper: float, lower
     line and the ink's edge on the other side is the line's own: the drop
     lies half a line width in from it. ``None`` otherwise.
     """
-    rows = np.arange(int(np.ceil(upper + w / 2 + 0.5)), int(np.floor(lower - w / 2 - 0.5)) + 1)
-    rows = rows[(rows >= 0) & (rows < own.shape[0])]
+    rows = _rows_between(upper, lower, w, own.shape[0])
     c0, c1 = max(int(np.ceil(low)), 0), min(int(np.floor(high)), own.shape[1] - 1)
     if rows.size == 0 or c1 < c0:
         return None
@@ -168,8 +167,13 @@ def _drop_edge_beside_bar(own: np.ndarray, bars: np.ndarray, upper: float, lower
 
 def _line_shows(own: np.ndarray, upper: float, lower: float, x: float, w: float) -> bool:
     """Whether the drop line at column ``x`` shows ink between the lines of its two levels."""
-    rows = np.arange(int(np.ceil(upper + w / 2 + 0.5)), int(np.floor(lower - w / 2 - 0.5)) + 1)
+    rows = _rows_between(upper, lower, w, own.shape[0])
     band = np.arange(max(int(np.floor(x - w / 2 - 0.5)), 0),
                      min(int(np.ceil(x + w / 2 + 0.5)), own.shape[1] - 1) + 1)
-    rows = rows[(rows >= 0) & (rows < own.shape[0])]
     return bool(rows.size and band.size and (own[np.ix_(rows, band)] >= 0.5).any())
+
+
+def _rows_between(upper: float, lower: float, w: float, height: int) -> np.ndarray:
+    """Image rows between the lines (``w`` wide) of the levels ``upper`` and ``lower``: a drop's alone."""
+    rows = np.arange(int(np.ceil(upper + w / 2 + 0.5)), int(np.floor(lower - w / 2 - 0.5)) + 1)
+    return rows[(rows >= 0) & (rows < height)]

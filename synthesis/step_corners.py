@@ -143,9 +143,8 @@ def steps_from_path(
     seen_own = band_coverage(evidence.own, path, settings) >= SEEN
     if not seen_own.any():
         return None
-    path, drop_column = _final_drop(path, int(np.nonzero(seen_own)[0][-1]), bridged, evidence.lines,
-                                   settings)
     last = int(np.nonzero(seen_own)[0][-1])
+    path, drop_column = _final_drop(path, last, bridged, evidence.lines, settings)
     if drop_column is not None:
         seen_own = band_coverage(evidence.own, path, settings) >= SEEN
         # A drop to survival 0 ends on the x axis, whose pixels were removed:
@@ -362,19 +361,19 @@ def _final_drop(path: np.ndarray, last: int, coverage: np.ndarray, lines: np.nda
     # A run into the x axis line is a drop to the axis or below it, however short.
     axis = _line_under(lines, first + bottom + 1, column, settings)
     if axis is not None:
-        out = path.copy()
-        out[column:] = np.maximum(out[column:], round(axis))
-        return out, column
-    if bottom + 1 <= FINAL_DROP * w:
+        end_row = round(axis)
+    elif bottom + 1 <= FINAL_DROP * w:
         return path, None
-    # The plateau the drop ends on, or a censor mark's crossbar on it, runs
-    # wider than the drop's line; without either, the line's last row is
-    # the bottom edge of that plateau. Rows further up than a mark's bar
-    # reaches below its crossbar are wide with the bars of marks left of
-    # the drop, hanging from the level above ('jpeg' seed 137 arm B).
-    wide = np.nonzero(run.sum(axis=1) >= w + 2)[0]
-    wide = wide[wide >= bottom - FINAL_REACH * w]
-    end_row = first + int(wide[-1]) if wide.size else first + bottom - settings.half
+    else:
+        # The plateau the drop ends on, or a censor mark's crossbar on it,
+        # runs wider than the drop's line; without either, the line's last
+        # row is the bottom edge of that plateau. Rows further up than a
+        # mark's bar reaches below its crossbar are wide with the bars of
+        # marks left of the drop, hanging from the level above ('jpeg' seed
+        # 137 arm B).
+        wide = np.nonzero(run.sum(axis=1) >= w + 2)[0]
+        wide = wide[wide >= bottom - FINAL_REACH * w]
+        end_row = first + int(wide[-1]) if wide.size else first + bottom - settings.half
     out = path.copy()
     out[column:] = np.maximum(out[column:], end_row)
     return out, column
