@@ -44,6 +44,7 @@ from km_figures import (  # noqa: E402
     color_distance,
     curve_distance,
     default_arms,
+    parse_seeds,
     render_km_figure,
     survival_at,
 )
@@ -69,17 +70,6 @@ def _rmse(steps, points, t_end) -> float:
     keep = np.append(pts.time.to_numpy()[1:] != pts.time.to_numpy()[:-1], True)
     got = survival_at(pts.time.to_numpy()[keep], pts.survival.to_numpy()[keep], grid)
     return float(np.sqrt(np.mean((got - survival_at(*steps, grid)) ** 2)))
-
-
-def parse_seeds(text: str) -> tuple[int, ...]:
-    """Seeds from ``"1,20,30,2-13"``: numbers and inclusive ranges, comma-separated."""
-    seeds: list[int] = []
-    for part in text.split(","):
-        first, _, last = part.strip().partition("-")
-        seeds.extend(range(int(first), int(last or first) + 1))
-    if not seeds:
-        raise argparse.ArgumentTypeError(f"no seeds in {text!r}")
-    return tuple(seeds)
 
 
 def accuracy_rows(seeds: tuple[int, ...] = SEEDS) -> list[tuple]:

@@ -9,6 +9,7 @@ All data here are SYNTHETIC (simulated patients), not from any study.
 
 from __future__ import annotations
 
+import argparse
 import io
 from dataclasses import dataclass, field, replace
 
@@ -347,3 +348,14 @@ def tube_error(
     keep = np.append(got_t[1:] != got_t[:-1], True)
     got = (got_t[keep], got_s[keep])
     return max(miss(got, true_steps), miss(true_steps, got))
+
+
+def parse_seeds(text: str) -> tuple[int, ...]:
+    """Seeds from ``"1,20,30,2-13"``: numbers and inclusive ranges, comma-separated."""
+    seeds: list[int] = []
+    for part in text.split(","):
+        first, _, last = part.strip().partition("-")
+        seeds.extend(range(int(first), int(last or first) + 1))
+    if not seeds:
+        raise argparse.ArgumentTypeError(f"no seeds in {text!r}")
+    return tuple(seeds)

@@ -1,12 +1,15 @@
-"""The accuracy measure of the digitizer tests (tests/km_figures.tube_error) on curves whose miss is known."""
+"""The accuracy measure of the digitizer tests (tests/km_figures.tube_error) on curves whose miss is known,
+and the seed lists the digitizer benchmarks take."""
 
 from __future__ import annotations
+
+import argparse
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from km_figures import tube_error
+from km_figures import parse_seeds, tube_error
 
 TRUE = (np.array([0.0, 4.0, 10.0]), np.array([1.0, 0.6, 0.0]))  # the last drop at the last follow-up
 X_RANGE = (0.0, 36.0)  # 0.5 % of it: 0.18 months sideways
@@ -40,3 +43,10 @@ def test_a_drop_at_time_zero_within_the_sideways_tolerance_is_no_miss(late, miss
     true = (np.array([0.0, 0.0, 4.0]), np.array([1.0, 0.9, 0.5]))
     points = _corners([late, 4.0], [0.9, 0.5])
     assert tube_error(true, points, X_RANGE, t_end=4.0) == pytest.approx(miss)
+
+
+def test_seed_lists_take_numbers_and_inclusive_ranges():
+    assert parse_seeds("1,20,30,2-4") == (1, 20, 30, 2, 3, 4)
+    assert parse_seeds(" 85-87 ") == (85, 86, 87)
+    with pytest.raises(argparse.ArgumentTypeError, match="no seeds"):
+        parse_seeds("5-4")
