@@ -619,6 +619,29 @@ def test_pixel_where_two_curves_touch_is_unmixed():
     assert evidence.other[2, 2] == pytest.approx(0.4, abs=0.02)
 
 
+def _frame_row_with_a_curve(frame_grey: float) -> tuple[np.ndarray, np.ndarray]:
+    """Ink left by :func:`dz._remove_grid_lines` on a 40 px row: a frame line of ``frame_grey``, black in 10-19."""
+    pixels = np.full((5, 40, 3), 255.0)
+    pixels[2] = frame_grey
+    pixels[2, 10:20] = 0.0
+    strength = np.linalg.norm(pixels - 255.0, axis=2)
+    ink = strength > dz.INK_DISTANCE
+    dz._remove_grid_lines(ink, np.ones_like(ink), strength)
+    return ink[2], np.arange(40)
+
+
+def test_black_curve_on_a_grey_frame_line_stays_ink():
+    """R draws its frame in grey (102) at survival 1, under the clipped lower
+    half of a black curve there: the curve's pixels are darker than the line
+    and stay ink; before, they were blanked with the frame and the dashed arm
+    of R 'base bw' seed 3 took the solid arm's first drop (0.83 % -> 0.33 %).
+    A black curve on a black frame is blanked with it, as before."""
+    ink, columns = _frame_row_with_a_curve(102.0)
+    assert (ink == ((columns >= 10) & (columns < 20))).all()
+    ink, _ = _frame_row_with_a_curve(0.0)
+    assert not ink.any()
+
+
 def _two_line_canvas(between: np.ndarray):
     """Blue and orange pixels in row 2 (columns 0 and 4-5), ``between`` at column 2, paper elsewhere."""
     blue, orange, paper = np.array([31.0, 119, 180]), np.array([255.0, 127, 14]), np.full(3, 255.0)

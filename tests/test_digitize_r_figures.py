@@ -9,10 +9,7 @@ same SYNTHETIC arms as the matplotlib default style (seeds 1-3) in six R
 styles, with each figure's exact calibration from R's own coordinate
 transforms (``tests/reference/r_figures/manifest.csv``); regenerate them with
 ``python tests/reference/make_r_figures.py``. Each true arm must be matched
-by its own extracted curve within the issue's 0.5 % of the axis.
-
-The cases that fail today are strict expected failures, each with the
-measured miss and its cause, so that a fix shows up as an unexpected pass.
+by its own extracted curve within the issue's 0.5 % of the axis; all 36 are.
 """
 
 from __future__ import annotations
@@ -26,21 +23,10 @@ from synthesis.digitize import find_curve_colors, load_figure
 #: The issue's target: within 0.5 % of the axis range.
 TOLERANCE = 0.005
 
-#: Figures and arms that miss today (measured at the commit that added this
-#: file; 'base bw' arm B when its dash gap was first measured), with why.
-KNOWN_MISSES = {
-    ("base bw", "B", 3): "R's lty = 2 dashed arm misses by 0.83 % at t < 1.4 months: its first dash runs "
-                         "on the frame at survival 1, and the solid arm's first drop (t = 0.05, to the "
-                         "row the dashed one drops to at t = 0.42) is read as its own, 8 px early",
-}
-
-
 def _cases():
     for row in MANIFEST.itertuples():
         for arm in ("A", "B"):
-            reason = KNOWN_MISSES.get((row.style, arm, row.seed))
-            marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
-            yield pytest.param(row, arm, id=f"{row.style}-{row.seed}-{arm}", marks=marks)
+            yield pytest.param(row, arm, id=f"{row.style}-{row.seed}-{arm}")
 
 
 @pytest.mark.parametrize(("row", "arm"), _cases())
