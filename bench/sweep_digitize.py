@@ -14,8 +14,8 @@ and ``DIR/arms.csv``, as ``tests/reference/make_r_figures.py --out DIR``
 writes them). It prints the curves within 0.5 % per style and arm; with
 ``--out`` it writes one row per curve (``style,seed,arm,err,note``); with
 ``--compare BASE.csv`` (an earlier ``--out``) it lists every curve whose
-error moved by more than 0.001 of the axis, marking those that came within
-0.5 % (``IN``) or left it (``OUT``). Judge a change on seeds it was not
+error moved by more than 0.001 of the axis or across 0.5 %, marking those
+that came within 0.5 % (``IN``) or left it (``OUT``). Judge a change on seeds it was not
 tuned on: the README's numbers use 85-105.
 """
 
@@ -88,11 +88,12 @@ def within_table(curves: pd.DataFrame) -> pd.DataFrame:
 
 
 def moved(base: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
-    """Curves whose error moved by more than :data:`MOVED`, with ``IN``/``OUT`` of the target."""
+    """Curves whose error moved by more than :data:`MOVED` or across the target, marked ``IN``/``OUT`` of it."""
     both = base.merge(new, on=["style", "seed", "arm"], suffixes=("_base", "_new"))
-    both = both[(both.err_base - both.err_new).abs() > MOVED].copy()
     came = (both.err_new <= TARGET) & (both.err_base > TARGET)
     left = (both.err_base <= TARGET) & (both.err_new > TARGET)
+    keep = ((both.err_base - both.err_new).abs() > MOVED) | came | left
+    both, came, left = both[keep].copy(), came[keep], left[keep]
     both["change"] = ["IN" if c else "OUT" if lft else "" for c, lft in zip(came, left)]
     return both.sort_values("err_new")[["change", "style", "seed", "arm", "err_base", "err_new"]]
 
@@ -125,7 +126,7 @@ def main() -> None:
             base = pd.read_csv(args.compare)
             print(f"\n{args.compare}: {(base.err <= TARGET).sum()} of {len(base)} within 0.5 %; moved:")
             changes = moved(base, curves)
-            print(changes.to_string(index=False, float_format="{:.4f}".format) if len(changes) else "none")
+            print(changes.to_string(index=False, float_format="{:.5f}".format) if len(changes) else "none")
 
 
 if __name__ == "__main__":
