@@ -30,7 +30,7 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
-from km_figures import STYLES, color_distance, default_arms, parse_seeds, render_km_figure  # noqa: E402
+from km_figures import STYLES, default_arms, parse_seeds, render_km_figure  # noqa: E402
 
 from synthesis.digitize import digitize_curves, load_figure  # noqa: E402
 
@@ -51,13 +51,10 @@ def score_figure(job: tuple[str, int]) -> list[tuple]:
     except Exception as exc:  # a sweep reports failures instead of stopping
         return [(name, seed, arm, float("inf"), f"failed: {exc}"[:120]) for arm in fig.colors]
     rows = []
-    for arm, colour in fig.colors.items():
-        near = [c for c in curves if color_distance(c.color, colour) < 60]
-        if not near:
-            rows.append((name, seed, arm, float("inf"), "no curve of its colour"))
-            continue
-        nearest = min(near, key=lambda c: color_distance(c.color, colour)).color
-        rows.append((name, seed, arm, min(fig.error(arm, c.points) for c in near if c.color == nearest), ""))
+    for arm in fig.colors:
+        own = fig.curves_of(arm, curves)
+        rows.append((name, seed, arm, min(fig.error(arm, c.points) for c in own), "") if own
+                    else (name, seed, arm, float("inf"), "no curve of its colour"))
     return rows
 
 

@@ -148,6 +148,15 @@ class RenderedFigure:
         """Lowest survival the figure shows (its y axis may start above 0)."""
         return self.y_range[0] / self.y_range[1]
 
+    def curves_of(self, arm: str, curves: list) -> list:
+        """The extracted ``curves`` in the found colour nearest ``arm``'s, if within 60 RGB (JPEG shifts colours)."""
+        if not curves:
+            return []
+        nearest = min(curves, key=lambda c: color_distance(c.color, self.colors[arm])).color
+        if color_distance(nearest, self.colors[arm]) >= 60:
+            return []
+        return [c for c in curves if c.color == nearest]
+
     def error(self, arm: str, points: pd.DataFrame, window: tuple[float, float] | None = None) -> float:
         """:func:`tube_error` of extracted ``points`` against the true curve of ``arm``."""
         return tube_error(

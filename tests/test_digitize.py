@@ -18,7 +18,7 @@ from PIL import Image
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
-from km_figures import STYLES, color_distance, default_arms, render_km_figure, with_style  # noqa: E402
+from km_figures import STYLES, default_arms, render_km_figure, with_style  # noqa: E402
 
 from synthesis import digitize as dz  # noqa: E402
 from synthesis.calibration import AxisCalibration  # noqa: E402
@@ -54,11 +54,9 @@ def figures():
 def _match(figure, digitized):
     """Pair each true arm with the extracted curve of its colour."""
     pairs = {}
-    for arm, color in figure.colors.items():
-        # JPEG shifts colours a little: the nearest extracted colour is the arm's.
-        nearest = min(digitized.curves, key=lambda c: color_distance(c.color, color)).color
-        curves = [c for c in digitized.curves if c.color == nearest]
-        assert color_distance(nearest, color) < 60, digitized.summary_frame()
+    for arm in figure.colors:
+        curves = figure.curves_of(arm, digitized.curves)
+        assert curves, digitized.summary_frame()
         pairs[arm] = min(curves, key=lambda c: figure.error(arm, c.points))
     return pairs
 
