@@ -38,7 +38,7 @@ from synthesis.dashed_lines import (
     looks_dashed,
     looks_dotted,
 )
-from synthesis.dotted_drops import dot_centres, hedge_between_dots, staircase_zone
+from synthesis.dotted_drops import dot_centres, follow_dot_runs, hedge_between_dots, staircase_zone
 from synthesis.line_evidence import (
     SEEN,
     CurveEvidence,
@@ -233,6 +233,7 @@ def steps_from_path(
             dots = dot_centres(evidence.own, unknown, evidence.other, zone, settings)
             drops = hedge_between_dots(levels, drops, float(last), evidence.own, dots, settings,
                                        marks=mark_centres, bars=evidence.marks)
+            levels, drops = follow_dot_runs(levels, drops, dots, marks=mark_centres)
         else:
             drops = hedge_hidden_dashed_drops(levels, drops, float(last), evidence.own, unknown,
                                               evidence.marks, mark_centres, settings)
