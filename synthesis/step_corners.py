@@ -38,7 +38,13 @@ from synthesis.dashed_lines import (
     looks_dashed,
     looks_dotted,
 )
-from synthesis.dotted_drops import dot_centres, follow_dot_runs, hedge_between_dots, staircase_zone
+from synthesis.dotted_drops import (
+    BORDERING_DOT_AREA,
+    dot_centres,
+    follow_dot_runs,
+    hedge_between_dots,
+    staircase_zone,
+)
 from synthesis.line_evidence import (
     SEEN,
     CurveEvidence,
@@ -233,7 +239,11 @@ def steps_from_path(
             dots = dot_centres(evidence.own, unknown, evidence.other, zone, settings)
             drops = hedge_between_dots(levels, drops, float(last), evidence.own, dots, settings,
                                        marks=mark_centres, bars=evidence.marks)
-            levels, drops = follow_dot_runs(levels, drops, dots, marks=mark_centres)
+            # A dot that only borders another curve is a point of the curve as
+            # well, though its centre would not bound a drop's hedge.
+            run_dots = dot_centres(evidence.own, unknown, evidence.other, zone, settings,
+                                   touching_area=BORDERING_DOT_AREA, marks=_mark_pixels(evidence))
+            levels, drops = follow_dot_runs(levels, drops, run_dots, marks=mark_centres)
         else:
             drops = hedge_hidden_dashed_drops(levels, drops, float(last), evidence.own, unknown,
                                               evidence.marks, mark_centres, settings)
@@ -255,6 +265,12 @@ def steps_from_path(
         gap_share=float(1 - seen_own[: last + 1].mean()),
         line_width=settings.width,
     )
+
+
+def _mark_pixels(evidence: CurveEvidence) -> np.ndarray | None:
+    """Pixels of the curve's censor marks, their crossbars included."""
+    masks = [m for m in (evidence.marks, evidence.crossbars) if m is not None]
+    return np.logical_or.reduce(masks) if masks else None
 
 
 def _fold_crossbar_runs(levels: np.ndarray, weights: np.ndarray, keep: np.ndarray, path: np.ndarray,

@@ -429,6 +429,27 @@ def test_follow_dot_runs_keeps_the_traced_curve_where_dots_are_hidden():
     assert kept_drops.tolist() == traced_drops.tolist() and kept_levels.tolist() == traced_levels.tolist()
 
 
+def test_dot_bordering_another_curve_counts_whole_when_none_of_it_is_hidden():
+    """A whole 3 x 3 dot beside another curve's pixels is left out by
+    default (its centre might be pulled); with ``touching_area`` it counts,
+    unless the pixels beside it are a censor mark's. A dot half hidden
+    (its summed coverage 4.5, half a whole one) never counts."""
+    from synthesis.dotted_drops import dot_centres
+    from synthesis.line_evidence import TraceSettings
+
+    own = np.zeros((20, 20), dtype=np.float32)
+    own[5:8, 5:8] = 1.0
+    other = np.zeros_like(own)
+    other[4, 4:9] = 1.0
+    unknown, zone, settings = np.zeros(own.shape, dtype=bool), np.ones(own.shape, dtype=bool), TraceSettings(3.0)
+    assert dot_centres(own, unknown, other, zone, settings).size == 0
+    assert dot_centres(own, unknown, other, zone, settings, touching_area=0.8).tolist() == [[6.0, 6.0]]
+    marks = other > 0
+    assert dot_centres(own, unknown, other, zone, settings, touching_area=0.8, marks=marks).size == 0
+    own[5:8, 5:8] = 0.5
+    assert dot_centres(own, unknown, other, zone, settings, touching_area=0.8).size == 0
+
+
 def test_hedge_between_dots_takes_a_mark_centre_for_a_dot():
     """The last dot above at column 43, a censor mark's centre at 50 on the
     same level (its bars hide the line beside it), dots below from 55: the
