@@ -112,6 +112,7 @@ STYLES: dict[str, Style] = {
         Style("black and grey", colors=("#000000", "#888888")),
         Style("solid and dashed black", colors=("#000000", "#000000"), linestyles=("-", "--")),
         Style("dashed colours", linestyles=("--", ":")),
+        Style("dashed and dotted, no marks", linestyles=("--", ":"), censor_marker=None),
         Style("overlapping arms", overlap=True),
         Style("risk table", risk_table=True),
         Style("jpeg", jpeg_quality=75),
