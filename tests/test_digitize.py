@@ -1372,12 +1372,18 @@ def test_curve_is_not_followed_out_of_the_panel_into_the_legend(panel):
     assert not curve.warnings
 
 
-def test_image_to_pseudo_ipd_keeps_median_and_hazard_ratio(figures):
-    """End to end: figure -> digitized points -> Guyot pseudo-IPD -> median and Cox HR."""
+@pytest.mark.parametrize("name", ["default", "solid and dashed black", "dashed colours",
+                                  "dashed and dotted, no marks"])
+def test_image_to_pseudo_ipd_keeps_median_and_hazard_ratio(figures, name):
+    """End to end: figure -> digitized points -> Guyot pseudo-IPD -> median and Cox HR.
+
+    Dashed and dotted arms too: the dotted arm under '+' marks misses the
+    0.5 % tube on this trial (0.75 %), yet its median and the HR hold.
+    """
     from synthesis.reconstruct import reconstruct_ipd
     from synthesis.survival import cox_hazard_ratio, median_survival
 
-    fig = figures("default")
+    fig = figures(name)
     digitized = digitize_curves(load_figure(fig.image), fig.calibration)
     true_frames, rebuilt_frames = [], []
     for arm, curve in _match(fig, digitized).items():
