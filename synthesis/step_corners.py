@@ -150,7 +150,7 @@ def steps_from_path(
     if not seen_own.any():
         return None
     last = int(np.nonzero(seen_own)[0][-1])
-    path, drop_column = _final_drop(path, last, bridged, evidence.lines, settings)
+    path, drop_column = _final_drop(path, last, bridged, evidence.lines, settings, mark_centres)
     if drop_column is not None:
         seen_own = band_coverage(evidence.own, path, settings) >= SEEN
         # A drop to survival 0 ends on the x axis, whose pixels were removed:
@@ -325,7 +325,7 @@ CROSSBAR_SNAP = 1.0
 
 
 def _final_drop(path: np.ndarray, last: int, coverage: np.ndarray, lines: np.ndarray,
-                settings: TraceSettings) -> tuple[np.ndarray, int | None]:
+                settings: TraceSettings, mark_centres: np.ndarray | None = None) -> tuple[np.ndarray, int | None]:
     """The path with the drop that ends the curve followed down, and its column, if one is drawn.
 
     A curve whose last patient has an event ends in a drop to a plateau
@@ -362,13 +362,16 @@ def _final_drop(path: np.ndarray, last: int, coverage: np.ndarray, lines: np.nda
         return path, None
     # A thin line between two columns covers each by less than half.
     inked = below.max(axis=1) >= SEEN
+    # A censor mark at the drop's top corner, taken out of the coverage,
+    # lengthens the first dash gap by its bar below the level.
+    first_gap = settings.dash_gap + (reach if settings.gap is not None else 0)
     gap, bottom = 0, -1
     for i, on in enumerate(inked):
         if on:
             gap, bottom = 0, i
         else:
             gap += 1
-            if gap > settings.dash_gap:
+            if gap > (first_gap if bottom < 0 else settings.dash_gap):
                 break
     if bottom < 0:
         return path, None
@@ -391,9 +394,25 @@ def _final_drop(path: np.ndarray, last: int, coverage: np.ndarray, lines: np.nda
         wide = np.nonzero(run.sum(axis=1) >= w + 2)[0]
         wide = wide[wide >= bottom - FINAL_REACH * w]
         end_row = first + int(wide[-1]) if wide.size else first + bottom - settings.half
+        end_row = _mark_ending_drop(mark_centres, column, first + bottom, first_gap, w) or end_row
     out = path.copy()
     out[column:] = np.maximum(out[column:], end_row)
     return out, column
+
+
+def _mark_ending_drop(mark_centres: np.ndarray | None, column: int, ink_end: int, reach: float,
+                      w: float) -> int | None:
+    """Row of a censor mark's centre on the drop's line, below its last ink by at most ``reach`` rows.
+
+    A patient censored at the end of the last drop is marked there, and
+    the mark's bar, taken out of the coverage, hides the drop's last rows;
+    the mark's centre is on the level the drop ends on.
+    """
+    if mark_centres is None or not mark_centres.size:
+        return None
+    x, y = mark_centres[:, 0], mark_centres[:, 1]
+    below = (np.abs(x - column) <= w) & (y > ink_end) & (y <= ink_end + reach)
+    return round(float(y[below].max())) if below.any() else None
 
 
 def _line_under(lines: np.ndarray, row: int, column: int, settings: TraceSettings) -> float | None:

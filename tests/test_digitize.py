@@ -1172,6 +1172,28 @@ def test_second_curve_of_a_colour_is_followed_off_a_frame_at_survival_1():
     assert sorted(int(p[150]) for p in paths) == [80, 100]
 
 
+def test_dashed_final_drop_under_marks_is_followed_to_the_mark_at_its_end():
+    """R 'base dotted' seed 3 arm A (an lty = 2 dashed curve, drawn by R at
+    tests/reference/km_figures_r.R's size): the last drop starts under a
+    '+' mark at its top corner, whose removed bar left 12 blank rows, more
+    than a dash gap, and the drop was lost (18.6 % of the axis); and a mark
+    at its foot hides its last rows. Now the first gap may be a mark's
+    reach longer, and the drop ends on the centre of the mark at its foot
+    (0.20 %)."""
+    from synthesis.line_evidence import TraceSettings
+    from synthesis.step_corners import _final_drop
+
+    coverage = np.zeros((120, 100), dtype=np.float32)
+    coverage[19:22, :50] = 1.0  # the last level, row 20
+    for row in range(34, 82):  # dashes 8 rows long, 7-row gaps, from 12 rows below the level
+        coverage[row, 48:50] = float((row - 34) % 15 < 8)
+    path, lines, settings = np.full(100, 20), np.zeros(coverage.shape, dtype=bool), TraceSettings(2.0, gap=7.0)
+    moved, column = _final_drop(path, 55, coverage, lines, settings)
+    assert column == 48 and moved[60] == 80
+    moved, column = _final_drop(path, 55, coverage, lines, settings, np.array([[48.5, 90.0], [20.0, 20.0]]))
+    assert column == 48 and moved[60] == 90
+
+
 def test_path_moved_down_by_a_final_drop_to_the_axis_keeps_a_last_column():
     """'median lines' seed 87: a candidate second path of arm A's colour
     sees the colour only within the reach of a run down to the x axis
