@@ -38,7 +38,13 @@ from synthesis.dashed_lines import (
     looks_dashed,
     looks_dotted,
 )
-from synthesis.dotted_drops import dot_centres, follow_dot_runs, hedge_between_dots, staircase_zone
+from synthesis.dotted_drops import (
+    dot_centres,
+    dots_beside_marks,
+    follow_dot_runs,
+    hedge_between_dots,
+    staircase_zone,
+)
 from synthesis.line_evidence import (
     SEEN,
     CurveEvidence,
@@ -112,7 +118,10 @@ def steps_from_path(
     marks (``mark_centres``, :func:`~synthesis.step_fit.honour_marks`) and
     its drops hidden between two dots (or mark centres) hedged midway, or
     placed from the edge of their line beside a mark's bar
-    (:func:`~synthesis.dotted_drops.hedge_between_dots`), a '--' line's
+    (:func:`~synthesis.dotted_drops.hedge_between_dots`), the dots its
+    marks hide in part fitted on their anti-diagonals
+    (:func:`~synthesis.dotted_drops.dots_beside_marks`) and the curve read
+    from runs of dots (:func:`~synthesis.dotted_drops.follow_dot_runs`), a '--' line's
     drops that show no ink hedged midway between the sights of their levels
     (:func:`~synthesis.step_fit.hedge_hidden_dashed_drops`), its drops
     moved where the dash pattern drawn along the staircase meets a line
@@ -230,9 +239,14 @@ def steps_from_path(
                                          evidence.marks, mark_centres, settings)
         if dotted:
             zone = staircase_zone(levels, drops, float(last), unknown.shape, settings.width + 2)
-            dots = dot_centres(evidence.own, unknown, evidence.other, zone, settings)
+            dots = dot_centres(evidence.own, unknown, evidence.other, zone, settings, evidence.crossbars)
             drops = hedge_between_dots(levels, drops, float(last), evidence.own, dots, settings,
                                        marks=mark_centres, bars=evidence.marks)
+            if evidence.under_marks is not None and mark_centres is not None:
+                extra = dots_beside_marks(evidence.own, evidence.under_marks, evidence.marks,
+                                          evidence.crossbars, evidence.other, mark_centres, dots, zone,
+                                          settings)
+                dots = np.vstack([dots, extra])
             levels, drops = follow_dot_runs(levels, drops, dots, marks=mark_centres)
         else:
             drops = hedge_hidden_dashed_drops(levels, drops, float(last), evidence.own, unknown,
