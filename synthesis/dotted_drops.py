@@ -316,7 +316,7 @@ def dots_beside_marks(own: np.ndarray, under_marks: np.ndarray, marks: np.ndarra
     a whole dot (in ``dots``) holds are not fitted again.
 
     Dotted arm B of SYNTHETIC 'dashed colours' figures, within 0.5 % on
-    seeds 1-42 / 127-147: 16 -> 30 / 6 -> 15 (with the whole dots beside a
+    seeds 1-42 / 127-147: 16 -> 32 / 6 -> 15, none worse (with the whole dots beside a
     crossbar's paper kept, :func:`dot_centres`).
     """
     w = settings.width
