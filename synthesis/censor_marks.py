@@ -47,6 +47,7 @@ class MarkBars:
             own=np.where(self.pixels, 0.0, evidence.own).astype(np.float32),
             mask=evidence.mask & ~self.pixels, other=evidence.other, lines=evidence.lines,
             marks=self.pixels, crossbars=self.crossbars, cover_marks=evidence.cover_marks,
+            under_marks=np.where(self.pixels, evidence.own, 0.0).astype(np.float32),
         )
 
 

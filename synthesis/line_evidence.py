@@ -71,6 +71,10 @@ class CurveEvidence:
         Pixels of the other curves' censor marks that stick out of their
         lines (bool): they may hide this curve, but are no line that it
         runs along.
+    under_marks : numpy.ndarray, optional
+        The colour's coverage of the pixels in ``marks`` (0 elsewhere), as
+        it was before they were taken out of ``own``: a dotted line's dot
+        beside a mark's bar shows there.
     """
 
     own: np.ndarray
@@ -80,6 +84,7 @@ class CurveEvidence:
     marks: np.ndarray | None = None
     crossbars: np.ndarray | None = None
     cover_marks: np.ndarray | None = None
+    under_marks: np.ndarray | None = None
 
     def unknown(self) -> np.ndarray:
         """Pixels whose coverage by the curve cannot be read: hidden, or a mark's."""

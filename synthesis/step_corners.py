@@ -41,6 +41,7 @@ from synthesis.dashed_lines import (
 from synthesis.dotted_drops import (
     BORDERING_DOT_AREA,
     dot_centres,
+    dots_beside_marks,
     follow_dot_runs,
     hedge_between_dots,
     staircase_zone,
@@ -118,7 +119,10 @@ def steps_from_path(
     marks (``mark_centres``, :func:`~synthesis.step_fit.honour_marks`) and
     its drops hidden between two dots (or mark centres) hedged midway, or
     placed from the edge of their line beside a mark's bar
-    (:func:`~synthesis.dotted_drops.hedge_between_dots`), a '--' line's
+    (:func:`~synthesis.dotted_drops.hedge_between_dots`), the dots its
+    marks hide in part fitted on their anti-diagonals
+    (:func:`~synthesis.dotted_drops.dots_beside_marks`) and the curve read
+    from runs of dots (:func:`~synthesis.dotted_drops.follow_dot_runs`), a '--' line's
     drops that show no ink hedged midway between the sights of their levels
     (:func:`~synthesis.step_fit.hedge_hidden_dashed_drops`), its drops
     moved where the dash pattern drawn along the staircase meets a line
@@ -236,14 +240,12 @@ def steps_from_path(
                                          evidence.marks, mark_centres, settings)
         if dotted:
             zone = staircase_zone(levels, drops, float(last), unknown.shape, settings.width + 2)
-            dots = dot_centres(evidence.own, unknown, evidence.other, zone, settings)
+            dots = dot_centres(evidence.own, unknown, evidence.other, zone, settings, evidence.crossbars)
             drops = hedge_between_dots(levels, drops, float(last), evidence.own, dots, settings,
                                        marks=mark_centres, bars=evidence.marks)
-            # A dot that only borders another curve is a point of the curve as
-            # well, though its centre would not bound a drop's hedge.
-            run_dots = dot_centres(evidence.own, unknown, evidence.other, zone, settings,
-                                   touching_area=BORDERING_DOT_AREA, marks=_mark_pixels(evidence))
-            levels, drops = follow_dot_runs(levels, drops, run_dots, marks=mark_centres)
+    BORDERING_DOT_AREA,
+    dot_centres,
+    dots_beside_marks,
         else:
             drops = hedge_hidden_dashed_drops(levels, drops, float(last), evidence.own, unknown,
                                               evidence.marks, mark_centres, settings)

@@ -220,7 +220,7 @@ def trace_curves(
         own=np.where(zone, 0.0, evidence.own).astype(np.float32), mask=evidence.mask & ~zone,
         other=np.maximum(evidence.other, np.where(zone, bridged, 0.0)).astype(np.float32),
         lines=evidence.lines, marks=evidence.marks, crossbars=evidence.crossbars,
-        cover_marks=evidence.cover_marks,
+        cover_marks=evidence.cover_marks, under_marks=evidence.under_marks,
     )
     away_coverage = np.where(zone, 0.0, bridged)
     second = trace_path(rest, start_row, settings, coverage=away_coverage, lowest=True)
@@ -253,7 +253,7 @@ def evidence_per_curve(evidence: CurveEvidence, paths: list[np.ndarray], bridged
             mask=evidence.mask & ~others,
             other=np.maximum(evidence.other, np.where(others, evidence.own, 0.0)).astype(np.float32),
             lines=evidence.lines, marks=evidence.marks, crossbars=evidence.crossbars,
-            cover_marks=evidence.cover_marks,
+            cover_marks=evidence.cover_marks, under_marks=evidence.under_marks,
         ), np.where(others, 0.0, bridged)))
     return apart
 
