@@ -243,9 +243,16 @@ def steps_from_path(
             dots = dot_centres(evidence.own, unknown, evidence.other, zone, settings, evidence.crossbars)
             drops = hedge_between_dots(levels, drops, float(last), evidence.own, dots, settings,
                                        marks=mark_centres, bars=evidence.marks)
-    BORDERING_DOT_AREA,
-    dot_centres,
-    dots_beside_marks,
+            # A dot that only borders another curve is a point of the curve as
+            # well, though its centre would not bound a drop's hedge.
+            run_dots = dot_centres(evidence.own, unknown, evidence.other, zone, settings, evidence.crossbars,
+                                   touching_area=BORDERING_DOT_AREA, marks=_mark_pixels(evidence))
+            if evidence.under_marks is not None and mark_centres is not None:
+                extra = dots_beside_marks(evidence.own, evidence.under_marks, evidence.marks,
+                                          evidence.crossbars, evidence.other, mark_centres, run_dots, zone,
+                                          settings)
+                run_dots = np.vstack([run_dots, extra])
+            levels, drops = follow_dot_runs(levels, drops, run_dots, marks=mark_centres)
         else:
             drops = hedge_hidden_dashed_drops(levels, drops, float(last), evidence.own, unknown,
                                               evidence.marks, mark_centres, settings)
