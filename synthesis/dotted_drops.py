@@ -449,8 +449,11 @@ def _fit_dot(raw: np.ndarray, hidden: np.ndarray, zone: np.ndarray, place: float
     px, py = px[on], py[on]
     if px.size == 0:
         return None
-    unexplained = float(((seen_raw ** 2) * seen).sum())
-    costs = [(((_dot_cover(xs, ys, px, py, w, *shape) - seen_raw[None]) ** 2) * seen[None]).sum(axis=(1, 2))
+    # Only the pixels that show count: drawn over them alone, as a list.
+    rows, cols = np.nonzero(seen)
+    values = seen_raw[rows, cols]
+    unexplained = float((values ** 2).sum())
+    costs = [((_dot_cover(xs[cols], ys[rows], px, py, w, *shape) - values[None]) ** 2).sum(axis=1)
              for shape in _dot_shapes(w)]
     best = min(float(c.min()) for c in costs)
     if best > FIT_SHARE * unexplained:
@@ -470,7 +473,7 @@ def _dot_shapes(w: float) -> list[tuple[str, float]]:
 
 def _dot_cover(xs: np.ndarray, ys: np.ndarray, px: np.ndarray, py: np.ndarray, w: float, kind: str,
                d: float) -> np.ndarray:
-    """Coverage of pixels ``ys`` x ``xs`` by a dot centred on the curve at each (``px``, ``py``).
+    """Coverage of the pixels at ``xs``, ``ys`` (paired) by a dot centred on the curve at each (``px``, ``py``).
 
     ``kind`` is ``"square"`` (the dot on a level or a drop, butt-capped),
     ``"top"`` (a level's end and the drop from it) or ``"bottom"`` (a
@@ -502,9 +505,12 @@ def _dot_cover(xs: np.ndarray, ys: np.ndarray, px: np.ndarray, py: np.ndarray, w
 
 
 def _rect(xs: np.ndarray, ys: np.ndarray, left, right, top, bottom) -> np.ndarray:
-    """Coverage of pixels ``ys`` x ``xs`` (a pixel spans half a pixel either side of its index) by each rectangle."""
+    """Coverage of the pixels at ``xs``, ``ys`` (paired) by each rectangle: (rectangles, pixels).
+
+    A pixel spans half a pixel either side of its index.
+    """
     left, right, top, bottom = np.broadcast_arrays(*(np.atleast_1d(np.asarray(v, dtype=float))
                                                      for v in (left, right, top, bottom)))
     wide = np.clip(np.minimum(xs[None, :] + 0.5, right[:, None]) - np.maximum(xs[None, :] - 0.5, left[:, None]), 0, 1)
     tall = np.clip(np.minimum(ys[None, :] + 0.5, bottom[:, None]) - np.maximum(ys[None, :] - 0.5, top[:, None]), 0, 1)
-    return tall[:, :, None] * wide[:, None, :]
+    return tall * wide
