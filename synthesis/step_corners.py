@@ -47,6 +47,7 @@ from synthesis.line_evidence import (
     column_spans,
 )
 from synthesis.step_fit import (
+    bound_dashed_drops,
     drop_position,
     hedge_hidden_dashed_drops,
     honour_marks,
@@ -114,7 +115,9 @@ def steps_from_path(
     placed from the edge of their line beside a mark's bar
     (:func:`~synthesis.dotted_drops.hedge_between_dots`), a '--' line's
     drops that show no ink hedged midway between the sights of their levels
-    (:func:`~synthesis.step_fit.hedge_hidden_dashed_drops`), its drops
+    (:func:`~synthesis.step_fit.hedge_hidden_dashed_drops`; first, under '|'
+    ticks, kept within the sights of their levels,
+    :func:`~synthesis.step_fit.bound_dashed_drops`), its drops
     moved where the dash pattern drawn along the staircase meets a line
     (:func:`~synthesis.dashed_lines.drops_on_dashes`) and the curve
     in each blank between two dashes made one drop midway across it
@@ -235,6 +238,8 @@ def steps_from_path(
                                        marks=mark_centres, bars=evidence.marks)
             levels, drops = follow_dot_runs(levels, drops, dots, marks=mark_centres)
         else:
+            drops = bound_dashed_drops(levels, drops, float(last), evidence.own, unknown,
+                                       evidence.marks, mark_centres, settings)
             drops = hedge_hidden_dashed_drops(levels, drops, float(last), evidence.own, unknown,
                                               evidence.marks, mark_centres, settings)
             if settings.gap is not None:
