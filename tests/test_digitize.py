@@ -2403,3 +2403,24 @@ def test_bound_dashed_drops_before_the_level_below_shows():
     assert bounded(own, marks, centres, 52.0) == [52.0]
     own, marks, centres = _tick_staircase(crossed=True)
     assert bounded(own, marks, centres, 58.0) == [58.0]
+
+
+def test_tick_bar_left_out_beyond_the_line_read_beside_it():
+    """A '|' tick's bar (rows 13-23, middle 18) on a '--' line whose band
+    covers rows 18-20 (centre 19), the bar snapped half a pixel above it: the
+    bar's pixels beyond the line's band are left out about the line's rows
+    read beside the bar (19), not the bar's middle (18), which kept row 17
+    of the bar as line, a stub read as a drop to the tick."""
+    from synthesis.censor_marks import _line_row_through, _uncrossed
+    from synthesis.line_evidence import TraceSettings
+
+    own = np.zeros((40, 60), dtype=np.float32)
+    own[18:21, 20:28] = 1.0
+    own[18:21, 33:45] = 1.0  # dash gaps either side of the bar
+    own[13:24, 30:32] = 1.0
+    settings = TraceSettings(3.0)
+    assert _uncrossed(own, 18.0, 30, 31, 5.0)
+    assert _line_row_through(own, 18.0, 30, 31, settings) == 19.0
+    crossed = own.copy()
+    crossed[18:21, 25:37] = 1.0
+    assert not _uncrossed(crossed, 18.0, 30, 31, 5.0)
