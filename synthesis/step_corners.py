@@ -54,6 +54,7 @@ from synthesis.line_evidence import (
     column_spans,
 )
 from synthesis.step_fit import (
+    bound_dashed_drops,
     drop_position,
     hedge_hidden_dashed_drops,
     honour_marks,
@@ -124,7 +125,9 @@ def steps_from_path(
     (:func:`~synthesis.dotted_drops.dots_beside_marks`) and the curve read
     from runs of dots (:func:`~synthesis.dotted_drops.follow_dot_runs`), a '--' line's
     drops that show no ink hedged midway between the sights of their levels
-    (:func:`~synthesis.step_fit.hedge_hidden_dashed_drops`), its drops
+    (:func:`~synthesis.step_fit.hedge_hidden_dashed_drops`; first, under '|'
+    ticks, kept within the sights of their levels,
+    :func:`~synthesis.step_fit.bound_dashed_drops`), its drops
     moved where the dash pattern drawn along the staircase meets a line
     (:func:`~synthesis.dashed_lines.drops_on_dashes`) and the curve
     in each blank between two dashes made one drop midway across it
@@ -254,6 +257,8 @@ def steps_from_path(
                 run_dots = np.vstack([run_dots, extra])
             levels, drops = follow_dot_runs(levels, drops, run_dots, marks=mark_centres)
         else:
+            drops = bound_dashed_drops(levels, drops, float(last), evidence.own, unknown,
+                                       evidence.marks, mark_centres, settings)
             drops = hedge_hidden_dashed_drops(levels, drops, float(last), evidence.own, unknown,
                                               evidence.marks, mark_centres, settings)
             if settings.gap is not None:

@@ -2456,3 +2456,76 @@ def test_line_under_a_drop_is_a_horizontal_removed_line():
     assert _line_under(lines, 22, 60, settings) is None  # a vertical line is no line under a drop
     lines[21:30, 25:36] = True  # a filled area is no line
     assert _line_under(lines, 20, 30, settings) is None
+
+
+def _tick_staircase(crossed: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A '--' staircase (rows 10 and 20, 3 px line) with a mark on the level
+    below at column 57: its bar's pixels above and below the line left out
+    (``marks``), its centre; a dash gap at columns 60-63 unless ``crossed``
+    (a '+' crossbar inks it). Returns own coverage, marks and centres."""
+    own = np.zeros((30, 100), dtype=np.float32)
+    own[9:12, :50] = 1.0
+    own[19:22, 53:91] = 1.0
+    if not crossed:
+        own[19:22, 60:64] = 0.0
+    marks = np.zeros(own.shape, dtype=bool)
+    marks[14:19, 56:59] = True
+    marks[22:26, 56:59] = True
+    return own, marks, np.array([[57.0, 20.0]])
+
+
+def test_marks_crossed_reads_the_ink_beside_the_bars():
+    """Beside a '+' mark's bar its crossbar inks the mark's row; beside a '|'
+    tick on a '--' line a dash gap may show: there the marks are ticks. With
+    no marks the rules for '+' apply."""
+    from synthesis.step_fit import marks_crossed
+
+    own, _, centres = _tick_staircase(crossed=True)
+    assert marks_crossed(own, centres)
+    own, _, centres = _tick_staircase(crossed=False)
+    assert not marks_crossed(own, centres)
+    assert marks_crossed(own, np.empty((0, 2)))
+
+
+def test_bound_dashed_drops_before_the_level_below_shows():
+    """A drop fitted at column 58, down a '|' tick's bar on the level below
+    (left out, unknown), goes back to 54.5: the level below shows flat from
+    column 53 (+ half a line width), left of the tick ('dashed colours' with
+    '|' ticks, seeds 2 and 8, arm A: drops 3-5 px late). One fitted before
+    the level above was last seen (column 49, - half a line width) goes to
+    47.5. Beside a '+' mark the flat columns near its bar may be its
+    crossbar: the drop stays."""
+    from synthesis.line_evidence import TraceSettings
+    from synthesis.step_fit import bound_dashed_drops
+
+    def bounded(own, marks, centres, drop: float) -> list[float]:
+        return bound_dashed_drops(np.array([10.0, 20.0]), np.array([drop]), 90.0, own, marks.copy(), marks,
+                                  centres, TraceSettings(3.0)).tolist()
+
+    own, marks, centres = _tick_staircase(crossed=False)
+    assert bounded(own, marks, centres, 58.0) == [54.5]
+    assert bounded(own, marks, centres, 45.0) == [47.5]
+    assert bounded(own, marks, centres, 52.0) == [52.0]
+    own, marks, centres = _tick_staircase(crossed=True)
+    assert bounded(own, marks, centres, 58.0) == [58.0]
+
+
+def test_tick_bar_left_out_beyond_the_line_read_beside_it():
+    """A '|' tick's bar (rows 13-23, middle 18) on a '--' line whose band
+    covers rows 18-20 (centre 19), the bar snapped half a pixel above it: the
+    bar's pixels beyond the line's band are left out about the line's rows
+    read beside the bar (19), not the bar's middle (18), which kept row 17
+    of the bar as line, a stub read as a drop to the tick."""
+    from synthesis.censor_marks import _line_row_through, _uncrossed
+    from synthesis.line_evidence import TraceSettings
+
+    own = np.zeros((40, 60), dtype=np.float32)
+    own[18:21, 20:28] = 1.0
+    own[18:21, 33:45] = 1.0  # dash gaps either side of the bar
+    own[13:24, 30:32] = 1.0
+    settings = TraceSettings(3.0)
+    assert _uncrossed(own, 18.0, 30, 31, 5.0)
+    assert _line_row_through(own, 18.0, 30, 31, settings) == 19.0
+    crossed = own.copy()
+    crossed[18:21, 25:37] = 1.0
+    assert not _uncrossed(crossed, 18.0, 30, 31, 5.0)
