@@ -24,6 +24,8 @@ dot does: seeds 1-30 and 43-72, 24: 0.80 -> 0.54 %, 47: 0.82 -> 0.42 %,
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import numpy as np
 from scipy import ndimage
 
@@ -274,7 +276,7 @@ def _dot_runs(dots: np.ndarray, along: np.ndarray, spacing: float) -> list[np.nd
 def _read_run(run: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Steps (start column, level) of the curve through a run of dots (column, row)."""
     starts, members = [float(run[0, 0])], [[float(run[0, 1])]]
-    for (x_before, _), (x, y) in zip(run[:-1], run[1:]):
+    for (x_before, _), (x, y) in pairwise(run):
         if abs(y - np.mean(members[-1])) <= SAME_LEVEL:
             members[-1].append(float(y))
         elif (x_before + x) / 2 <= starts[-1]:
