@@ -106,7 +106,7 @@ def find_mark_bars(evidence: CurveEvidence, runs: ColumnRuns, settings: TraceSet
     arm B 1.13 % -> 0.08 %, 'base thin' seed 10 arm A 1.44 % -> 0.04 %).
     A bar's pixels beyond the line's band are left out, the band centred
     on the bar's middle, or, for a '|' tick on a dashed line (no crossbar,
-    :func:`_uncrossed`) with the line through it, on the line's rows read beside it
+    :func:`_crossbar_span`) with the line through it, on the line's rows read beside it
     (:func:`_line_row_through`): the bar snapped half a pixel off the line
     left a row of it in beside the line, a stub the fit read as a drop down
     to the tick (with '|' ticks, seeds 1-42 / 127-147 within 0.5 %: 'dashed
@@ -192,7 +192,8 @@ def _take_bars(bars: Iterable[tuple[np.ndarray, np.ndarray, np.ndarray]], eviden
         # crossbar ('thin lines' seed 42 arm B: 0.11 % -> 1.27 % when so).
         if keep == -1:
             cut = max(centre, _level_row_beside(evidence.own, centre, right + 1, 1, settings))
-        elif not solid and _uncrossed(evidence.own, centre, left, right, (bar_ends.max() - bar_starts.min()) / 2):
+        elif not solid and _crossbar_span(evidence.own, centre, left, right,
+                                          (bar_ends.max() - bar_starts.min()) / 2) is None:
             cut = _line_row_through(evidence.own, centre, left, right, settings)
         else:
             cut = centre
@@ -414,6 +415,20 @@ def _run_beyond(column: np.ndarray, row: int, step: int) -> int:
     return count
 
 
+def _crossbar_span(own: np.ndarray, centre: float, left: int, right: int, half: float) -> tuple[int, int] | None:
+    """First and last column of a mark's crossbar, ``half`` pixels either side of its bar (columns ``left``-``right``).
+
+    ``None`` unless the colour covers the centre rows across at least
+    :data:`CROSSBAR_SHARE` of them: a '|' mark has no crossbar.
+    """
+    middle = (left + right) / 2
+    first, last = max(int(np.floor(middle - half)), 0), min(int(np.ceil(middle + half)), own.shape[1] - 1)
+    rows = slice(int(np.floor(centre)), int(np.ceil(centre)) + 1)
+    if (own[rows, first:last + 1].max(axis=0) >= 0.5).mean() < CROSSBAR_SHARE:
+        return None
+    return first, last
+
+
 def _mark_crossbar(crossbars: np.ndarray, own: np.ndarray, centre: float, left: int, right: int,
                    half: float, settings: TraceSettings) -> tuple[int, int] | None:
     """Set the pixels of a '+' mark's crossbar, if the mark has one; return its first and last column.
@@ -424,11 +439,10 @@ def _mark_crossbar(crossbars: np.ndarray, own: np.ndarray, centre: float, left: 
     one where the colour covers the centre rows across most of that span
     (:data:`CROSSBAR_SHARE`; '|' marks on a dotted line leave the gaps open).
     """
-    middle = (left + right) / 2
-    first, last = max(int(np.floor(middle - half)), 0), min(int(np.ceil(middle + half)), own.shape[1] - 1)
-    rows = slice(int(np.floor(centre)), int(np.ceil(centre)) + 1)
-    if (own[rows, first:last + 1].max(axis=0) >= 0.5).mean() < CROSSBAR_SHARE:
+    span = _crossbar_span(own, centre, left, right, half)
+    if span is None:
         return None
+    first, last = span
     top = max(int(np.floor(centre - settings.width / 2 - 0.5)), 0)
     bottom = int(np.ceil(centre + settings.width / 2 + 0.5))
     crossbars[top:bottom + 1, first:last + 1] = True
@@ -808,19 +822,6 @@ def _level_row_beside(own: np.ndarray, centre: float, edge: int, side: int,
     rows = np.arange(above + 1, below)
     weight = own[rows, cols[np.argmax(flat)]]
     return float((weight * rows).sum() / weight.sum())
-
-
-def _uncrossed(own: np.ndarray, centre: float, left: int, right: int, half: float) -> bool:
-    """Whether a mark's bar (columns ``left``-``right``) has no crossbar: a '|' tick on a dashed line.
-
-    The test of :func:`_mark_crossbar` (the colour across less than
-    :data:`CROSSBAR_SHARE` of ``half`` pixels either side at the centre
-    rows), without setting any pixels.
-    """
-    middle = (left + right) / 2
-    first, last = max(int(np.floor(middle - half)), 0), min(int(np.ceil(middle + half)), own.shape[1] - 1)
-    rows = slice(int(np.floor(centre)), int(np.ceil(centre)) + 1)
-    return bool((own[rows, first:last + 1].max(axis=0) >= 0.5).mean() < CROSSBAR_SHARE)
 
 
 def _line_row_through(own: np.ndarray, centre: float, left: int, right: int, settings: TraceSettings) -> float:

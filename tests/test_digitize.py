@@ -2516,7 +2516,7 @@ def test_tick_bar_left_out_beyond_the_line_read_beside_it():
     bar's pixels beyond the line's band are left out about the line's rows
     read beside the bar (19), not the bar's middle (18), which kept row 17
     of the bar as line, a stub read as a drop to the tick."""
-    from synthesis.censor_marks import _line_row_through, _uncrossed
+    from synthesis.censor_marks import _crossbar_span, _line_row_through
     from synthesis.line_evidence import TraceSettings
 
     own = np.zeros((40, 60), dtype=np.float32)
@@ -2524,8 +2524,8 @@ def test_tick_bar_left_out_beyond_the_line_read_beside_it():
     own[18:21, 33:45] = 1.0  # dash gaps either side of the bar
     own[13:24, 30:32] = 1.0
     settings = TraceSettings(3.0)
-    assert _uncrossed(own, 18.0, 30, 31, 5.0)
+    assert _crossbar_span(own, 18.0, 30, 31, 5.0) is None
     assert _line_row_through(own, 18.0, 30, 31, settings) == 19.0
     crossed = own.copy()
     crossed[18:21, 25:37] = 1.0
-    assert not _uncrossed(crossed, 18.0, 30, 31, 5.0)
+    assert _crossbar_span(crossed, 18.0, 30, 31, 5.0) is not None
