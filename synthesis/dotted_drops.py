@@ -35,7 +35,7 @@ from itertools import pairwise
 import numpy as np
 from scipy import ndimage
 
-from synthesis.line_evidence import TraceSettings
+from synthesis.line_evidence import TraceSettings, pixel_share
 
 #: Coverage from which a pixel belongs to a dot (its anti-aliased edge included).
 DOT_COVERAGE = 0.2
@@ -519,6 +519,5 @@ def _rect(xs: np.ndarray, ys: np.ndarray, left, right, top, bottom) -> np.ndarra
     """
     left, right, top, bottom = np.broadcast_arrays(*(np.atleast_1d(np.asarray(v, dtype=float))
                                                      for v in (left, right, top, bottom)))
-    wide = np.clip(np.minimum(xs[None, :] + 0.5, right[:, None]) - np.maximum(xs[None, :] - 0.5, left[:, None]), 0, 1)
-    tall = np.clip(np.minimum(ys[None, :] + 0.5, bottom[:, None]) - np.maximum(ys[None, :] - 0.5, top[:, None]), 0, 1)
-    return tall * wide
+    tall = pixel_share(ys[None, :], top[:, None], bottom[:, None])
+    return tall * pixel_share(xs[None, :], left[:, None], right[:, None])

@@ -163,6 +163,13 @@ def band_coverage(coverage: np.ndarray, path: np.ndarray, settings: TraceSetting
     return (template[:, None] * values).sum(axis=0) / template.sum()
 
 
+def pixel_share(centres: np.ndarray, low, high) -> np.ndarray:
+    """Share of each unit pixel centred at ``centres`` inside ``[low, high]`` (broadcast)."""
+    # At most 1 already: both ends lie within the pixel.
+    share = np.minimum(centres + 0.5, high) - np.maximum(centres - 0.5, low)
+    return np.maximum(share, 0.0, out=share)
+
+
 def column_spans(columns: np.ndarray) -> list[tuple[int, int]]:
     """Consecutive column indices grouped as (first, last)."""
     if columns.size == 0:

@@ -34,7 +34,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
-from synthesis.line_evidence import TraceSettings
+from synthesis.line_evidence import TraceSettings, pixel_share
 
 
 def drop_position(coverage: np.ndarray, unknown: np.ndarray, combined: np.ndarray,
@@ -71,16 +71,16 @@ def drop_position(coverage: np.ndarray, unknown: np.ndarray, combined: np.ndarra
     cols = np.arange(left, right + 1, dtype=float)[None, :]
     rows = np.arange(top, bottom + 1, dtype=float)
     candidates = np.arange(left + 0.5, right - 0.5 + 1e-9, 0.25)[:, None]
-    band_up = _overlap(rows, upper - w / 2, upper + w / 2)[None, :, None]
-    band_low = _overlap(rows, lower - w / 2, lower + w / 2)[None, :, None]
-    span = _overlap(rows, upper, lower)[None, :, None]
+    band_up = pixel_share(rows, upper - w / 2, upper + w / 2)[None, :, None]
+    band_low = pixel_share(rows, lower - w / 2, lower + w / 2)[None, :, None]
+    span = pixel_share(rows, upper, lower)[None, :, None]
     # Drawn steps for every candidate at once: candidate x row x column,
     # the corners as round joins (:func:`_joins`) or square.
     reach = 0.0 if round_joins else w / 2
     drawn = np.maximum(np.maximum(
-        band_up * _overlap(cols, -np.inf, candidates + reach)[:, None, :],
-        band_low * _overlap(cols, candidates - reach, np.inf)[:, None, :]),
-        span * _overlap(cols, candidates - w / 2, candidates + w / 2)[:, None, :])
+        band_up * pixel_share(cols, -np.inf, candidates + reach)[:, None, :],
+        band_low * pixel_share(cols, candidates - reach, np.inf)[:, None, :]),
+        span * pixel_share(cols, candidates - w / 2, candidates + w / 2)[:, None, :])
     if round_joins:
         corners = np.stack([np.repeat(candidates, 2, axis=1),
                             np.broadcast_to([upper, lower], (len(candidates), 2))], axis=-1)
@@ -678,8 +678,8 @@ def _render_each(pieces: np.ndarray, rows: np.ndarray, cols: np.ndarray,
     A disc covers a pixel by its depth inside the disc's edge plus half a
     pixel, clipped to 0-1 (the usual anti-aliasing by signed distance).
     """
-    across = _overlap(cols[None, None, :], pieces[..., 0:1], pieces[..., 1:2])
-    down = _overlap(rows[None, None, :], pieces[..., 2:3], pieces[..., 3:4])
+    across = pixel_share(cols[None, None, :], pieces[..., 0:1], pieces[..., 1:2])
+    down = pixel_share(rows[None, None, :], pieces[..., 2:3], pieces[..., 3:4])
     drawn = (down[..., :, None] * across[..., None, :]).max(axis=1, initial=0.0)
     if joins is not None and joins.shape[1]:
         dx = cols[None, None, None, :] - joins[..., 0, None, None]
@@ -690,13 +690,6 @@ def _render_each(pieces: np.ndarray, rows: np.ndarray, cols: np.ndarray,
         depth = w / 2 + 0.5 - np.sqrt((dx * dx + dy * dy).min(axis=1))
         np.maximum(drawn, np.minimum(depth, 1.0), out=drawn)
     return drawn
-
-
-def _overlap(centres: np.ndarray, low, high) -> np.ndarray:
-    """Share of each unit pixel centred at ``centres`` inside ``[low, high]``."""
-    # At most 1 already: both ends lie within the pixel.
-    share = np.minimum(centres + 0.5, high) - np.maximum(centres - 0.5, low)
-    return np.maximum(share, 0.0, out=share)
 
 
 def split_half_seen_drops(levels: np.ndarray, drops: np.ndarray, own: np.ndarray,
