@@ -56,44 +56,42 @@ CONSECUTIVE = 1.5
 
 def dot_centres(own: np.ndarray, unknown: np.ndarray, other: np.ndarray, zone: np.ndarray,
                 settings: TraceSettings, crossbars: np.ndarray | None = None,
-                touching_area: float | None = None, marks: np.ndarray | None = None) -> np.ndarray:
-    """Centres (column, row) of the whole dots of a line within ``zone``.
+                marks: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Centres (column, row) of the whole dots of a line within ``zone``; and of those with the dots bordering others.
 
     A dot is a connected piece of the colour's coverage (from
     :data:`DOT_COVERAGE`) whose summed coverage is that of one square dot
     (:data:`DOT_AREA`); pieces next to unknown pixels (censor marks, axis
-    lines) or to another curve's are left out, their centre not being the
-    dot's. The paper in a '+' mark's crossbar box (``crossbars``, unknown
-    on a dotted line as its ink may hide the line) is known: a dot beside
-    it is whole (a dot touching the crossbar's ink joins its piece, too
-    large to be a dot). Part of the gain of :func:`dots_beside_marks`.
-    With ``touching_area``, a piece next to unknown or other pixels counts
-    when its summed coverage is at least that many squared line widths: a
-    dot that only borders them, none of it hidden; not beside the pixels of
-    censor marks (``marks``), whose bars' tips may be left in the coverage
-    and would pull the centre.
+    lines) or to another curve's are left out of the first set, their centre
+    not being the dot's. The paper in a '+' mark's crossbar box
+    (``crossbars``, unknown on a dotted line as its ink may hide the line) is
+    known: a dot beside it is whole (a dot touching the crossbar's ink joins
+    its piece, too large to be a dot). Part of the gain of
+    :func:`dots_beside_marks`. The second set adds the pieces next to
+    unknown or other pixels whose summed coverage is at least
+    :data:`BORDERING_DOT_AREA` squared line widths: dots that only border
+    them, none of it hidden; not beside the pixels of censor marks
+    (``marks``), whose bars' tips may be left in the coverage and would pull
+    the centre. One labelling serves both sets.
     """
     w = settings.width
     pieces, n = ndimage.label((own >= DOT_COVERAGE) & zone)
     if n == 0:
-        return np.empty((0, 2))
+        return np.empty((0, 2)), np.empty((0, 2))
     index = np.arange(1, n + 1)
     area = ndimage.sum_labels(own, pieces, index)
     if crossbars is not None:
         unknown = unknown & ~(crossbars & (own < DOT_COVERAGE))
     blocked = ndimage.binary_dilation(unknown | (other >= DOT_COVERAGE))
     touching = ndimage.maximum(blocked, pieces, index).astype(bool)
-    whole = (area >= DOT_AREA[0] * w * w) & (area <= DOT_AREA[1] * w * w)
-    if touching_area is None:
-        whole &= ~touching
-    else:
-        near_marks = (np.zeros(n, dtype=bool) if marks is None
-                      else ndimage.maximum(ndimage.binary_dilation(marks), pieces, index).astype(bool))
-        whole &= ~touching | ((area >= touching_area * w * w) & ~near_marks)
-    if not whole.any():
-        return np.empty((0, 2))
-    centres = np.array(ndimage.center_of_mass(own, pieces, index[whole]), dtype=float)
-    return centres.reshape(-1, 2)[:, ::-1]
+    sized = (area >= DOT_AREA[0] * w * w) & (area <= DOT_AREA[1] * w * w)
+    near_marks = (np.zeros(n, dtype=bool) if marks is None
+                  else ndimage.maximum(ndimage.binary_dilation(marks), pieces, index).astype(bool))
+    kept = sized & (~touching | ((area >= BORDERING_DOT_AREA * w * w) & ~near_marks))
+    if not kept.any():
+        return np.empty((0, 2)), np.empty((0, 2))
+    centres = np.array(ndimage.center_of_mass(own, pieces, index[kept]), dtype=float).reshape(-1, 2)[:, ::-1]
+    return centres[~touching[kept]], centres
 
 
 def staircase_zone(levels: np.ndarray, drops: np.ndarray, end: float, shape: tuple[int, int],
@@ -324,7 +322,7 @@ def dots_beside_marks(own: np.ndarray, under_marks: np.ndarray, marks: np.ndarra
                       settings: TraceSettings) -> np.ndarray:
     """Centres (column, row) of the dots beside censor marks, fitted to what shows of them.
 
-    :func:`dot_centres` leaves out every piece touching a mark, so that a
+    :func:`dot_centres` leaves out every piece beside a mark, so that a
     run of dots (:func:`follow_dot_runs`) breaks at each mark and the traced
     fit decides there, where a '+' mark's bars hide the drop beside it. But
     a dot's place is known but for one number: matplotlib draws a ':' line's
@@ -338,7 +336,8 @@ def dots_beside_marks(own: np.ndarray, under_marks: np.ndarray, marks: np.ndarra
     as drawn (``own`` with the marks' pixels, ``under_marks``, put back)
     within half a spacing of the anti-diagonal, but for the marks' bars
     (:func:`_bar_pixels`), their crossbars' rows (:func:`_crossbar_rows`)
-    and other curves. The ink a bar's edge leaves beside it, or a level's
+    and other curves (``marks``: the marks' pixels, crossbars included).
+    The ink a bar's edge leaves beside it, or a level's
     edge above and below a crossbar, places the dot. Dots at lattice places
     a whole dot (in ``dots``) holds are not fitted again.
 
@@ -350,8 +349,7 @@ def dots_beside_marks(own: np.ndarray, under_marks: np.ndarray, marks: np.ndarra
     if dots.shape[0] < RUN_DOTS or mark_centres is None or mark_centres.size == 0:
         return np.empty((0, 2))
     raw = np.maximum(own, under_marks)
-    region = marks if crossbars is None else marks | crossbars
-    hidden = _bar_pixels(raw, region, w) | (other >= 0.5)
+    hidden = _bar_pixels(raw, marks, w) | (other >= 0.5)
     if crossbars is not None:
         hidden |= _crossbar_rows(raw, crossbars)
     along = np.sort(dots[:, 0] + dots[:, 1])

@@ -86,6 +86,11 @@ class CurveEvidence:
     cover_marks: np.ndarray | None = None
     under_marks: np.ndarray | None = None
 
+    def mark_pixels(self) -> np.ndarray | None:
+        """Pixels of the curve's censor marks, their crossbars included (``None`` without marks)."""
+        masks = [m for m in (self.marks, self.crossbars) if m is not None]
+        return np.logical_or.reduce(masks) if masks else None
+
     def unknown(self) -> np.ndarray:
         """Pixels whose coverage by the curve cannot be read: hidden, or a mark's."""
         hidden = self.hidden_coverage >= 0.5

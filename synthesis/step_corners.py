@@ -39,7 +39,6 @@ from synthesis.dashed_lines import (
     looks_dotted,
 )
 from synthesis.dotted_drops import (
-    BORDERING_DOT_AREA,
     dot_centres,
     dots_beside_marks,
     follow_dot_runs,
@@ -243,15 +242,15 @@ def steps_from_path(
                                          evidence.marks, mark_centres, settings)
         if dotted:
             zone = staircase_zone(levels, drops, float(last), unknown.shape, settings.width + 2)
-            dots = dot_centres(evidence.own, unknown, evidence.other, zone, settings, evidence.crossbars)
+            # A dot that only borders another curve is a point of the curve as
+            # well (run_dots), though its centre would not bound a drop's hedge.
+            mark_pixels = evidence.mark_pixels()
+            dots, run_dots = dot_centres(evidence.own, unknown, evidence.other, zone, settings, evidence.crossbars,
+                                         mark_pixels)
             drops = hedge_between_dots(levels, drops, float(last), evidence.own, dots, settings,
                                        marks=mark_centres, bars=evidence.marks)
-            # A dot that only borders another curve is a point of the curve as
-            # well, though its centre would not bound a drop's hedge.
-            run_dots = dot_centres(evidence.own, unknown, evidence.other, zone, settings, evidence.crossbars,
-                                   touching_area=BORDERING_DOT_AREA, marks=_mark_pixels(evidence))
             if evidence.under_marks is not None and mark_centres is not None:
-                extra = dots_beside_marks(evidence.own, evidence.under_marks, evidence.marks,
+                extra = dots_beside_marks(evidence.own, evidence.under_marks, mark_pixels,
                                           evidence.crossbars, evidence.other, mark_centres, run_dots, zone,
                                           settings)
                 run_dots = np.vstack([run_dots, extra])
@@ -279,12 +278,6 @@ def steps_from_path(
         gap_share=float(1 - seen_own[: last + 1].mean()),
         line_width=settings.width,
     )
-
-
-def _mark_pixels(evidence: CurveEvidence) -> np.ndarray | None:
-    """Pixels of the curve's censor marks, their crossbars included."""
-    masks = [m for m in (evidence.marks, evidence.crossbars) if m is not None]
-    return np.logical_or.reduce(masks) if masks else None
 
 
 def _fold_crossbar_runs(levels: np.ndarray, weights: np.ndarray, keep: np.ndarray, path: np.ndarray,

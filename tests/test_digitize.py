@@ -424,8 +424,8 @@ def test_follow_dot_runs_keeps_the_traced_curve_where_dots_are_hidden():
 
 def test_dot_bordering_another_curve_counts_whole_when_none_of_it_is_hidden():
     """A whole 3 x 3 dot beside another curve's pixels is left out by
-    default (its centre might be pulled); with ``touching_area`` it counts,
-    unless the pixels beside it are a censor mark's. A dot half hidden
+    from the whole dots (its centre might be pulled); with the bordering
+    dots it counts, unless the pixels beside it are a censor mark's. A dot half hidden
     (its summed coverage 4.5, half a whole one) never counts."""
     from synthesis.dotted_drops import dot_centres
     from synthesis.line_evidence import TraceSettings
@@ -435,12 +435,12 @@ def test_dot_bordering_another_curve_counts_whole_when_none_of_it_is_hidden():
     other = np.zeros_like(own)
     other[4, 4:9] = 1.0
     unknown, zone, settings = np.zeros(own.shape, dtype=bool), np.ones(own.shape, dtype=bool), TraceSettings(3.0)
-    assert dot_centres(own, unknown, other, zone, settings).size == 0
-    assert dot_centres(own, unknown, other, zone, settings, touching_area=0.8).tolist() == [[6.0, 6.0]]
+    assert dot_centres(own, unknown, other, zone, settings)[0].size == 0
+    assert dot_centres(own, unknown, other, zone, settings)[1].tolist() == [[6.0, 6.0]]
     marks = other > 0
-    assert dot_centres(own, unknown, other, zone, settings, touching_area=0.8, marks=marks).size == 0
+    assert dot_centres(own, unknown, other, zone, settings, marks=marks)[1].size == 0
     own[5:8, 5:8] = 0.5
-    assert dot_centres(own, unknown, other, zone, settings, touching_area=0.8).size == 0
+    assert dot_centres(own, unknown, other, zone, settings)[1].size == 0
 
 
 def test_hedge_between_dots_takes_a_mark_centre_for_a_dot():
@@ -493,7 +493,7 @@ def test_dots_beside_marks_fits_a_dot_half_under_a_bar():
     under = np.where(marks, drawn, 0.0).astype(np.float32)
     zone, none = np.ones(shape, dtype=bool), np.zeros(shape, dtype=np.float32)
     settings = TraceSettings(w)
-    dots = dot_centres(own, marks, none, zone, settings)
+    dots = dot_centres(own, marks, none, zone, settings)[0]
     assert not np.any(np.abs(dots[:, 0] - 46.8) < 2.0)
     centres = np.array([[45.5, 20.0]])
     found = dots_beside_marks(own, under, marks, None, none, centres, dots, zone, settings)
@@ -518,9 +518,9 @@ def test_dot_centres_keeps_a_dot_beside_a_crossbars_paper():
     own[19:21, 36:44] = 1.0
     zone, none = np.ones(shape, dtype=bool), np.zeros(shape, dtype=np.float32)
     settings = TraceSettings(w)
-    kept = dot_centres(own, crossbars, none, zone, settings, crossbars)
+    kept = dot_centres(own, crossbars, none, zone, settings, crossbars)[0]
     assert kept.shape == (1, 2) and np.allclose(kept[0], [30.0, 20.0], atol=0.05)
-    assert dot_centres(own, crossbars, none, zone, settings).shape == (0, 2)
+    assert dot_centres(own, crossbars, none, zone, settings)[0].shape == (0, 2)
 
 
 def test_hedge_between_dots_places_a_drop_from_its_edge_beside_a_bar():
